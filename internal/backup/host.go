@@ -1,0 +1,11 @@
+package backup
+
+import "os"
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
+}
