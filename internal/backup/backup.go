@@ -251,12 +251,15 @@ func (e *engine) plan(ctx context.Context, d Disk, parent *vault.RestorePoint) (
 			warn = fmt.Sprintf("restore point %s has no disk %q: the change map was ignored and the whole disk read", parent.ID[:8], d.Name)
 		} else {
 			m, err := e.v.LoadManifest(ctx, pd)
-			if err != nil {
+			switch {
+			case cairn.IsKind(err, cairn.NotExist):
+				// Forgotten since it was chosen as parent.
+				warn = fmt.Sprintf("restore point %s was removed during the backup: the change map was ignored and the whole disk read", parent.ID[:8])
+			case err != nil:
 				return nil, "", fmt.Errorf("disk %s: parent manifest: %w", d.Name, err)
-			}
-			if m.ChunkSize != e.cs {
+			case m.ChunkSize != e.cs:
 				warn = "the parent's chunk size differs: the change map was ignored and the whole disk read"
-			} else {
+			default:
 				pm = m
 			}
 		}
