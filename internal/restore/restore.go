@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -167,6 +168,10 @@ func Manifest(ctx context.Context, v *vault.Vault, m *vault.Manifest, w WriterAt
 	prog.Add(item, zeroBytes)
 
 	var written atomic.Int64
+	// One chunk at a time waits on the limiter, so that each chunk's bytes
+	// are granted together and chunks pass evenly spaced: interleaved
+	// waits would complete together and be written as a burst.
+	var limitMu sync.Mutex
 	idx := make(chan int, workers)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -197,7 +202,10 @@ func Manifest(ctx context.Context, v *vault.Vault, m *vault.Manifest, w WriterAt
 					return cairn.E(cairn.Corrupt, fmt.Errorf("%s: chunk %s has %d bytes, the manifest wants %d", item, id.Short(), len(data), m.ChunkLen(i)))
 				}
 				if opts.Limiter != nil {
-					if err := opts.Limiter.Wait(gctx, len(data)); err != nil {
+					limitMu.Lock()
+					err := opts.Limiter.Wait(gctx, len(data))
+					limitMu.Unlock()
+					if err != nil {
 						return err
 					}
 				}
