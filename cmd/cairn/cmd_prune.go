@@ -85,7 +85,7 @@ func printGCStats(g *globalOptions, st vault.GCStats, dryRun bool) {
 	default:
 		g.printf("prune: removed %d chunks (%s) and %d other objects", st.DeletedChunks, ui.Bytes(st.DeletedBytes), st.DeletedOther)
 		if st.KeptChunks > 0 {
-			g.printf("; kept %d that running backups took up", st.KeptChunks)
+			g.printf("; kept %d unused chunks written too recently to be sure no running backup needs them", st.KeptChunks)
 		}
 		g.printf("\n")
 	}

@@ -106,6 +106,9 @@ func runRestore(ctx context.Context, opts restoreOptions, g *globalOptions, dir,
 			Progress:  timer,
 		})
 		prog.Close()
+		if cairn.IsKind(err, cairn.Corrupt) {
+			return fmt.Errorf("restore %s: %w (run 'cairn verify --read-data' to find every damaged restore point)", short(rp.ID), err)
+		}
 		if err != nil {
 			return fmt.Errorf("restore %s: %w", short(rp.ID), err)
 		}

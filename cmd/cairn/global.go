@@ -55,9 +55,9 @@ func newGlobalOptions(stdin io.Reader, stdout, stderr io.Writer, getenv func(str
 	return &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, progressInterval: time.Second}
 }
 
-// printf writes human output to stdout, unless --quiet.
+// printf writes human output to stdout, unless --quiet or --json.
 func (g *globalOptions) printf(format string, args ...any) {
-	if !g.Quiet {
+	if !g.Quiet && !g.JSON {
 		fmt.Fprintf(g.stdout, format, args...)
 	}
 }
