@@ -123,9 +123,12 @@ func checkInitDir(dir string) error {
 		return cairn.E(cairn.Invalid, fmt.Errorf("vault %s: %w", dir, err))
 	}
 	for _, e := range entries {
-		switch e.Name() {
-		case "config":
+		if e.Name() == "config" {
 			return cairn.E(cairn.Exist, fmt.Errorf("vault %s: a vault already exists here; use it, or choose another directory", dir))
+		}
+	}
+	for _, e := range entries {
+		switch e.Name() {
 		case "keys":
 			return cairn.E(cairn.Invalid, fmt.Errorf("vault %s: holds keys/ but no config, left by an interrupted 'vault init': remove %s and run it again", dir, filepath.Join(dir, "keys")))
 		default:

@@ -33,6 +33,9 @@ type env struct {
 	ctx   context.Context
 }
 
+// testKDF returns the cheap key derivation of test vaults.
+func testKDF() *vault.KDFParams { k := vault.TestKDF; return &k }
+
 // cairnRun runs the command line in-process with the test passphrase in
 // CAIRN_PASSWORD and the cheap test key derivation.
 func cairnRun(t *testing.T, args ...string) result {
@@ -49,7 +52,7 @@ func cairnEnv(t *testing.T, e env, args ...string) result {
 		stdin = strings.NewReader("")
 	}
 	g := newGlobalOptions(stdin, &stdout, &stderr, func(k string) string { return e.vars[k] })
-	g.testKDF = &vault.TestKDF
+	g.testKDF = testKDF()
 	g.progressInterval = 10 * time.Millisecond
 	ctx := e.ctx
 	if ctx == nil {
