@@ -44,8 +44,9 @@ characters, '_' or '-'.
 The restore point's parent is the VM's newest restore point (or --parent
 ID, or none with --parent none). With a change map for a disk (--changes
 NAME=FILE, a JSON list of {"offset":N,"length":N} extents that changed
-since the parent), only those extents are read and the rest is taken from
-the parent. Without one the whole disk is read (holes of a sparse image are
+since the parent; the JSON of 'nbdinfo --map=qemu:dirty-bitmap:NAME' and
+entries with "start" and "dirty" are read too), only those extents are read
+and the rest is taken from the parent. Without one the whole disk is read (holes of a sparse image are
 skipped) and only chunks the vault lacks are stored.
 
 Everything is checked before anything is written: the names, the disks
@@ -70,7 +71,7 @@ storageProfile are kept; other fields are ignored.`,
 	f.StringVar(&opts.VMID, "vm-id", "", "the VM's `ID` in its cloud or hypervisor, recorded")
 	f.StringArrayVar(&opts.Disks, "disk", nil, "a disk to back up, as `NAME=PATH` (repeat for each disk)")
 	f.StringArrayVar(&opts.Changes, "changes", nil, "the change map of a disk since the parent, as `NAME=FILE` (JSON extents)")
-	f.StringVar(&opts.Consistency, "consistency", "crash", "how consistent the disks are: crash, filesystem or application")
+	f.StringVar(&opts.Consistency, "consistency", "crash", "how consistent the disks are (`MODE`): crash, filesystem or application")
 	f.StringVar(&opts.Parent, "parent", "", "the parent restore point `ID`, or none (default: the VM's newest)")
 	f.StringArrayVar(&opts.Tags, "tag", nil, "a tag `KEY=VALUE` stored with the restore point (repeatable)")
 	f.StringVar(&opts.Metadata, "metadata", "", "a JSON `FILE` describing the VM (Azure sourceMetadata)")

@@ -22,6 +22,14 @@ func newVaultCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "vault",
 		Short: "Create and manage vaults",
+		// Runnable, so that an unknown subcommand is an error rather
+		// than a silent help text.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.AddCommand(newVaultInitCommand(g))
 	return cmd

@@ -77,6 +77,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "x", "--frob"}, "unknown flag: --frob"},
 		{[]string{"forget", "x", "--keep-last", "many"}, "--keep-last"},
 		{[]string{"restore", "x"}, "missing argument POINT"},
+		{[]string{"vault", "frob"}, `unknown command "frob" for "cairn vault"`},
 	}
 	for _, tc := range tests {
 		r := cairnRun(t, tc.args...)
