@@ -39,7 +39,9 @@ last N days. A point kept by any rule is kept, and the newest point of each
 VM always is. At least one rule must be given.
 
 Removing a restore point removes its record; the chunks it alone used stay
-until a prune ('cairn prune', or --prune here) removes them.`,
+until a prune ('cairn prune', or --prune here) removes them. When running
+backups keep --prune waiting for more than 10 minutes, the prune deletes
+nothing and forget warns (exit code 0): run 'cairn prune' later.`,
 		Example: `  cairn forget /srv/vault --keep-last 7 --keep-daily 14 --keep-weekly 8 --keep-monthly 12 --dry-run
   cairn forget /srv/vault --keep-within-days 30 --vm web --prune`,
 		Args: wantArgs("DIR"),
