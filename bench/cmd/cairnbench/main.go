@@ -526,6 +526,9 @@ func (b *bench) facts(ctx context.Context) {
 	add("date", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	add("machine", fmt.Sprintf("%d CPUs (nproc), %s, %s RAM, Linux %s, %s", runtime.NumCPU(), cpuModel(), memTotal(), osRelease(), distro()))
 	add("go", runtime.Version())
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		add("load average at start", strings.Join(strings.Fields(string(la))[:3], " "))
+	}
 	for _, rt := range r.Tools {
 		if rt.Skipped {
 			add(rt.Name, "not run (-only)")
@@ -572,6 +575,11 @@ func (b *bench) gitRev(ctx context.Context) string {
 	out, err := b.runner.Output(ctx, run.Spec{Path: "git", Args: []string{"-C", b.root, "rev-parse", "--short", "HEAD"}})
 	if err != nil {
 		return ""
+	}
+	// Uncommitted changes to the code cairn is built from.
+	diff := b.runner.Exec(ctx, run.Spec{Path: "git", Args: []string{"-C", b.root, "status", "--porcelain", "--", "cmd", "internal", "go.mod", "go.sum"}})
+	if diff.Err == nil && len(bytes.TrimSpace(diff.Stdout)) > 0 {
+		out += " with uncommitted changes"
 	}
 	return out
 }
