@@ -271,7 +271,7 @@ func TestBackupBadInput(t *testing.T) {
 	}{
 		{"missing disk", []string{"--disk", "os=" + missing}, exitNotFound, []string{`disk "os": ` + missing + ` does not exist: check the path`}, false},
 		{"disk is a directory", []string{"--disk", "os=" + src}, exitInvalid, []string{`disk "os"`, "is a directory"}, false},
-		{"disk unreadable", []string{"--disk", "os=" + unreadable}, exitPassphrase, []string{`disk "os"`, "cannot be read", "permission denied"}, true},
+		{"disk unreadable", []string{"--disk", "os=" + unreadable}, exitOther, []string{`disk "os"`, "cannot be read", "permission denied"}, true},
 		{"empty disk", []string{"--disk", "os=" + empty}, exitInvalid, []string{"empty"}, false},
 		{"one name twice", []string{"--disk", "os=" + img, "--disk", "os=" + data}, exitInvalid, []string{`"os" is given twice`}, false},
 		{"name with a space", []string{"--disk", "os disk=" + img}, exitInvalid, []string{"os disk", "' ' is not allowed"}, false},

@@ -73,7 +73,7 @@ func openDisk(a diskArg) (*file.Disk, error) {
 		case cairn.NotExist:
 			return nil, cairn.E(cairn.NotExist, fmt.Errorf("disk %q: %s does not exist: check the path", a.Name, a.Path))
 		case cairn.Permission:
-			return nil, cairn.E(cairn.Permission, fmt.Errorf("disk %q: %s cannot be read (permission denied): run cairn as a user who may read it", a.Name, a.Path))
+			return nil, cairn.E(cairn.IO, fmt.Errorf("disk %q: %s cannot be read (permission denied): run cairn as a user who may read it", a.Name, a.Path))
 		}
 		return nil, fmt.Errorf("disk %q: %w", a.Name, err)
 	}

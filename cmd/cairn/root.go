@@ -34,7 +34,7 @@ Exit codes:
   0    success
   1    other error (e.g. reading or writing failed)
   2    invalid input or usage
-  3    wrong passphrase, or permission denied reading a disk image
+  3    wrong passphrase
   4    not found: the vault, a restore point, a disk or a disk image
   5    busy or conflict: another operation holds the vault, or the target
        already exists (restore without --overwrite, init of an existing vault)

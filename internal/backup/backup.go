@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -330,8 +329,9 @@ func (e *engine) plan(ctx context.Context, d Disk, parent *vault.RestorePoint) (
 }
 
 type job struct {
-	p *diskPlan
-	i int
+	p     *diskPlan
+	i     int
+	again bool // second pass: store the chunk read in the first
 }
 
 type sealed struct {
@@ -342,24 +342,61 @@ type sealed struct {
 }
 
 // run reads, hashes, seals and stores the planned chunks of every disk.
+// Chunks that a running garbage collection may delete ("doomed") are
+// stored only after that collection has ended: they are read again then.
 func (e *engine) run(ctx context.Context, plans []*diskPlan) error {
 	for _, p := range plans {
 		e.prog.Start(p.name, p.total)
 	}
-	jobs := make(chan job, 64)
+	defer func() {
+		for _, p := range plans {
+			e.prog.Done(p.name)
+		}
+	}()
+	var mu sync.Mutex
+	var later []job
+	err := e.pass(ctx, func(yield func(job) bool) {
+		for _, p := range plans {
+			for _, i := range p.read {
+				if !yield(job{p: p, i: i}) {
+					return
+				}
+			}
+		}
+	}, func(j job) { mu.Lock(); later = append(later, j); mu.Unlock() })
+	if err != nil || len(later) == 0 {
+		return err
+	}
+	if err := e.sess.WaitPending(ctx); err != nil {
+		return fmt.Errorf("wait for garbage collection to end: %w", err)
+	}
+	return e.pass(ctx, func(yield func(job) bool) {
+		for _, j := range later {
+			j.again = true
+			if !yield(j) {
+				return
+			}
+		}
+	}, nil)
+}
+
+// pass reads, hashes, seals and stores the chunks of jobs. In the first
+// pass, a new chunk that is doomed is handed to deferLater instead. In a
+// second pass (job.again) the chunks are stored as they are, after a check
+// that the disk still holds what the first pass read.
+func (e *engine) pass(ctx context.Context, jobs func(yield func(job) bool), deferLater func(job)) error {
+	jobc := make(chan job, 64)
 	out := make(chan sealed, e.writers)
 	sealPool := sync.Pool{New: func() any { b := make([]byte, 0, e.cs+e.cs/32+256); return &b }}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		defer close(jobs)
-		for _, p := range plans {
-			for _, i := range p.read {
-				select {
-				case jobs <- job{p, i}:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
+		defer close(jobc)
+		for j := range jobs {
+			select {
+			case jobc <- j:
+			case <-gctx.Done():
+				return gctx.Err()
 			}
 		}
 		return nil
@@ -371,30 +408,41 @@ func (e *engine) run(ctx context.Context, plans []*diskPlan) error {
 			defer cpu.Done()
 			h := e.v.Store().Keys().NewHasher()
 			buf := make([]byte, e.cs)
-			for j := range jobs {
+			for j := range jobc {
 				n := j.p.man.ChunkLen(j.i)
+				off := int64(j.i) * int64(e.cs)
 				data := buf[:n]
-				if _, err := j.p.src.ReadAt(data, int64(j.i)*int64(e.cs)); err != nil && !(errors.Is(err, io.EOF)) {
-					return cairn.E(cairn.IO, fmt.Errorf("disk %s: read at %d: %w", j.p.name, int64(j.i)*int64(e.cs), err))
+				if _, err := j.p.src.ReadAt(data, off); err != nil && !(errors.Is(err, io.EOF)) {
+					return cairn.E(cairn.IO, fmt.Errorf("disk %s: read at %d: %w", j.p.name, off, err))
 				}
-				j.p.readBytes.Add(int64(n))
-				if isZero(data) {
-					j.p.man.IDs[j.i] = cairn.ZeroChunkID
+				if j.again {
+					if id := h.Sum(data); id != j.p.man.IDs[j.i] {
+						return cairn.E(cairn.Conflict, fmt.Errorf("disk %s changed during the backup (at offset %d): back up a snapshot or a stopped VM", j.p.name, off))
+					}
+				} else {
+					j.p.readBytes.Add(int64(n))
 					e.prog.Add(j.p.name, int64(n))
-					continue
-				}
-				id := h.Sum(data)
-				j.p.man.IDs[j.i] = id
-				if e.sess.Claim(id) {
-					bp := sealPool.Get().(*[]byte)
-					s := e.v.Store().SealChunk((*bp)[:0], id, data)
-					select {
-					case out <- sealed{p: j.p, id: id, data: s, buf: bp}:
-					case <-gctx.Done():
-						return gctx.Err()
+					if isZero(data) {
+						j.p.man.IDs[j.i] = cairn.ZeroChunkID
+						continue
+					}
+					id := h.Sum(data)
+					j.p.man.IDs[j.i] = id
+					if !e.sess.Claim(id) {
+						continue
+					}
+					if e.sess.Doomed(id) {
+						deferLater(j)
+						continue
 					}
 				}
-				e.prog.Add(j.p.name, int64(n))
+				bp := sealPool.Get().(*[]byte)
+				sc := e.v.Store().SealChunk((*bp)[:0], j.p.man.IDs[j.i], data)
+				select {
+				case out <- sealed{p: j.p, id: j.p.man.IDs[j.i], data: sc, buf: bp}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
 			return nil
 		})
@@ -418,11 +466,7 @@ func (e *engine) run(ctx context.Context, plans []*diskPlan) error {
 			return nil
 		})
 	}
-	err := g.Wait()
-	for _, p := range plans {
-		e.prog.Done(p.name)
-	}
-	return err
+	return g.Wait()
 }
 
 // isZero reports whether b is all zeros.
@@ -437,6 +481,3 @@ func isZero(b []byte) bool {
 }
 
 var zeros [64 << 10]byte
-
-// SortDisks orders disks by name, for stable output.
-func SortDisks(d []Disk) { sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name }) }

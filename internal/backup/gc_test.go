@@ -55,7 +55,6 @@ func TestGCRemovesUnreferenced(t *testing.T) {
 	if err := v.DeletePoint(ctx, ra.Point); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // GC keeps objects younger than a second
 	st, err := v.GC(ctx, vault.GCOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +103,6 @@ func TestGCWaitsForRunningBackup(t *testing.T) {
 	if err := v.DeletePoint(ctx, ra.Point); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
 	done := make(chan vault.GCStats)
 	go func() {
 		st, err := v.GC(ctx, vault.GCOptions{Wait: time.Minute, Poll: 10 * time.Millisecond})
@@ -132,9 +130,11 @@ func TestGCWaitsForRunningBackup(t *testing.T) {
 }
 
 // A backup that starts after GC published its candidates does not rely on
-// them: it stores them again, and GC keeps what it stored.
-func TestBackupAfterPendingRewrites(t *testing.T) {
+// them and GC does not wait for it: GC deletes them, and the backup stores
+// again the ones it needs after GC has ended.
+func TestBackupAfterPendingStoresAfterGC(t *testing.T) {
 	ctx := context.Background()
+	vault.PendingPoll = 10 * time.Millisecond
 	v := newVault(t)
 	img := filepath.Join(t.TempDir(), "a.raw")
 	makeImage(t, img, 2<<20, 4)
@@ -145,30 +145,46 @@ func TestBackupAfterPendingRewrites(t *testing.T) {
 	if err := v.DeletePoint(ctx, ra.Point); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
-	var during *backup.Result
+	type result struct {
+		r   *backup.Result
+		err error
+	}
+	during := make(chan result, 1)
 	st, err := v.GC(ctx, vault.GCOptions{Wait: time.Minute, Poll: 10 * time.Millisecond, AfterPending: func() {
 		// Parent "none": a full read that finds every chunk doomed.
-		r, err := backup.Run(ctx, v, []backup.Disk{{Name: "os", Source: openSource(t, img)}}, backup.Options{VM: vault.VM{Name: "a"}, Parent: "none"})
-		if err != nil {
-			t.Error(err)
-			return
+		go func() {
+			r, err := backup.Run(ctx, v, []backup.Disk{{Name: "os", Source: openSource(t, img)}}, backup.Options{VM: vault.VM{Name: "a"}, Parent: "none"})
+			during <- result{r, err}
+		}()
+		// Let the backup take its lock and declare the pending list.
+		for {
+			locks, err := v.Locks(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, li := range locks {
+				if li.Kind == vault.LockBackup && len(li.SawPending) > 0 {
+					return
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		during = r
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if during == nil {
-		t.Fatal("backup during GC failed")
+	if len(st.WaitedFor) != 0 || st.DeletedChunks != ra.Point.Disks[0].NewChunks {
+		t.Fatalf("GC %+v: want no wait and all %d chunks deleted", st, ra.Point.Disks[0].NewChunks)
 	}
-	if during.Point.Disks[0].NewChunks != ra.Point.Disks[0].NewChunks {
-		t.Fatalf("backup during GC stored %d chunks, want all %d again", during.Point.Disks[0].NewChunks, ra.Point.Disks[0].NewChunks)
+	res := <-during
+	if res.err != nil {
+		t.Fatal(res.err)
 	}
-	if st.DeletedChunks != 0 {
-		t.Fatalf("GC deleted %d chunks that a committed backup references", st.DeletedChunks)
+	if n := res.r.Point.Disks[0].NewChunks; n != ra.Point.Disks[0].NewChunks {
+		t.Fatalf("backup during GC stored %d chunks, want all %d again", n, ra.Point.Disks[0].NewChunks)
 	}
-	restoreAndCompare(t, v, during.Point, "os", img)
+	restoreAndCompare(t, v, res.r.Point, "os", img)
 	verifyClean(t, v)
 }
 
@@ -182,6 +198,7 @@ func TestGCConcurrentWithBackups(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long")
 	}
+	vault.PendingPoll = 10 * time.Millisecond
 	ctx := context.Background()
 	v := newVault(t)
 	dir := t.TempDir()

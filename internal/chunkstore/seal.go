@@ -52,7 +52,9 @@ func (k *Keys) open(sealed, ad []byte) (codec byte, payload []byte, err error) {
 		return 0, nil, cairn.E(cairn.Corrupt, fmt.Errorf("object of %d bytes is shorter than the %d-byte envelope: %w", len(sealed), Overhead, ErrAuth))
 	}
 	if sealed[0] != formatV1 {
-		return 0, nil, cairn.E(cairn.Unsupported, fmt.Errorf("object format %d is not supported (this build reads format %d)", sealed[0], formatV1))
+		// The vault's config names the format; an object of another
+		// version in a vault this build opened is damage.
+		return 0, nil, cairn.E(cairn.Corrupt, fmt.Errorf("object header says format %d, not %d: %w", sealed[0], formatV1, ErrAuth))
 	}
 	nonce := sealed[1 : 1+nonceSize]
 	plain, err := k.aead.Open(sealed[1+nonceSize:1+nonceSize], nonce, sealed[1+nonceSize:], ad)

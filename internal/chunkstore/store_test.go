@@ -71,7 +71,7 @@ func TestSealOpenChunk(t *testing.T) {
 				bad[pos] ^= 0x40
 				if _, err := s.OpenChunk(h, id, bad, nil); err == nil {
 					t.Fatalf("flipped byte %d not detected", pos)
-				} else if k := cairn.KindOf(err); k != cairn.Corrupt && k != cairn.Unsupported {
+				} else if k := cairn.KindOf(err); k != cairn.Corrupt {
 					t.Fatalf("flipped byte %d: kind %v, want corrupt", pos, k)
 				}
 			}

@@ -6,28 +6,34 @@ package vault
 // deduplication hit, or a chunk inherited from its parent), so a chunk's
 // age alone says nothing. The protocol:
 //
-//	backup                          garbage collection
-//	1. write its lock               1. list points and manifests: referenced set R;
-//	2. read gc/ (pending deletes)      list chunks: candidates C = chunks - R
-//	3. list chunks: its known set   2. write gc/<id> listing C; note its time Tp
-//	   = listed - pending           3. list backup locks; wait until each is
-//	4. store new chunks, rewrite       released (committed or aborted) or stale
-//	   any pending one it needs     4. list points again: R'; delete every c in C
-//	5. commit, release its lock        not in R' whose object is older than Tp
-//	                                5. delete gc/<id>
+//	backup                              garbage collection
+//	1. write its lock                   1. list points and manifests: referenced
+//	2. read gc/ (pending deletions);       set R; list chunks: candidates C
+//	   if any, declare their ids in     2. write gc/<id> listing C
+//	   its lock                         3. list backup locks; wait until each
+//	3. list chunks: known set              has been released or gone stale, or
+//	   = listed - pending                  has declared gc/<id>
+//	4. store new chunks, except those   4. list points again: R'; delete each c
+//	   pending ("doomed")                  in C not in R' and not written since
+//	5. wait until the collections it       gc/<id> was
+//	   saw have ended, then store the   5. delete gc/<id>
+//	   doomed chunks it needs
+//	6. commit, release its lock
 //
-// A backup whose lock GC saw in step 3 has finished before GC deletes, so
-// its restore point is in R'. A backup whose lock GC did not see wrote that
-// lock after GC listed locks, hence after gc/<id> existed: it read C in its
-// step 2 and treats those chunks as absent, storing again any it needs,
-// which makes them newer than Tp. Either way no referenced chunk is deleted.
-// Backups that stall past LockStale without refreshing their lock fail at
-// commit (Lock.Check), so a lock taken for stale never protects a commit.
+// A backup that GC waits for in step 3 has committed or died before GC
+// deletes anything, so its chunks are in R'. A backup GC does not wait for
+// either declared gc/<id>, so it stores the chunks of C it needs only after
+// GC has ended, or wrote its lock after GC listed the locks, hence after
+// gc/<id> existed, so it read gc/<id> in its step 2 and declared it. Either
+// way no chunk a backup relies on is deleted under it. Backups that stall
+// past LockStale without refreshing their lock fail at commit (Lock.Check),
+// so a lock taken for stale never protects a commit.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,7 +70,7 @@ type GCStats struct {
 	Candidates      int      `json:"candidates"`
 	DeletedChunks   int      `json:"deletedChunks"`
 	DeletedBytes    int64    `json:"deletedBytes"`
-	KeptChunks      int      `json:"keptChunks"` // candidates kept because a backup took them up meanwhile
+	KeptChunks      int      `json:"keptChunks"` // candidates kept because a backup referenced or stored them meanwhile
 	DeletedOther    int      `json:"deletedOther"`
 	WaitedFor       []string `json:"waitedFor,omitempty"`
 	RemovedStale    []string `json:"removedStaleLocks,omitempty"`
@@ -194,7 +200,7 @@ func (v *Vault) GC(ctx context.Context, opts GCOptions) (GCStats, error) {
 	}
 
 	// Step 3.
-	deferred, err := v.waitForBackups(ctx, opts, &st)
+	deferred, err := v.waitForBackups(ctx, opts, strings.TrimPrefix(pname, gcPrefix), &st)
 	if err != nil {
 		return st, err
 	}
@@ -226,10 +232,11 @@ func (v *Vault) GC(ctx context.Context, opts GCOptions) (GCStats, error) {
 			if err != nil {
 				return cairn.E(cairn.IO, fmt.Errorf("stat %s: %w", name, err))
 			}
-			// Rewritten since the pending list was published: a
-			// backup needs it. A second's margin covers stores whose
-			// times have one-second resolution.
-			if !oi.ModTime.Before(tp.Add(-time.Second)) {
+			// Written since (or in the same clock tick as) the
+			// pending list was published: a backup stored it again
+			// because it needs it. Object times and Tp come from the
+			// same store's clock, at the same resolution.
+			if !oi.ModTime.Before(tp) {
 				kept.Add(1)
 				return nil
 			}
@@ -251,9 +258,9 @@ func (v *Vault) GC(ctx context.Context, opts GCOptions) (GCStats, error) {
 	return st, err
 }
 
-// waitForBackups waits until every backup lock seen now is released or
-// stale, removing stale ones. It reports true when Wait ran out first.
-func (v *Vault) waitForBackups(ctx context.Context, opts GCOptions, st *GCStats) (bool, error) {
+// waitForBackups waits until every backup lock seen now is released,
+// stale (stale ones are removed) or declares the pending list pendingID. It reports true when Wait ran out first.
+func (v *Vault) waitForBackups(ctx context.Context, opts GCOptions, pendingID string, st *GCStats) (bool, error) {
 	locks, err := v.Locks(ctx)
 	if err != nil {
 		return false, err
@@ -261,7 +268,7 @@ func (v *Vault) waitForBackups(ctx context.Context, opts GCOptions, st *GCStats)
 	waiting := map[string]bool{}
 	now := v.clock.Now()
 	for _, li := range locks {
-		if li.Kind == LockGC {
+		if li.Kind == LockGC || slices.Contains(li.SawPending, pendingID) {
 			continue
 		}
 		if li.Stale(now) {
@@ -293,7 +300,7 @@ func (v *Vault) waitForBackups(ctx context.Context, opts GCOptions, st *GCStats)
 		still := map[string]bool{}
 		now := v.clock.Now()
 		for _, li := range locks {
-			if waiting[li.ID] && !li.Stale(now) {
+			if waiting[li.ID] && !li.Stale(now) && !slices.Contains(li.SawPending, pendingID) {
 				still[li.ID] = true
 			}
 		}

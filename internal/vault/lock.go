@@ -31,13 +31,17 @@ var (
 
 // LockInfo is the content of a lock object.
 type LockInfo struct {
-	ID        string    `json:"id"`
-	Kind      string    `json:"kind"`
-	Host      string    `json:"host"`
-	PID       int       `json:"pid"`
-	Point     string    `json:"point,omitempty"` // the restore point a backup is making
-	Started   time.Time `json:"started"`
-	Refreshed time.Time `json:"refreshed"`
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	Host  string `json:"host"`
+	PID   int    `json:"pid"`
+	Point string `json:"point,omitempty"` // the restore point a backup is making
+	// SawPending lists the pending deletion lists (gc/ ids) that a
+	// backup saw when it began: it relies on none of their chunks, so
+	// those garbage collections need not wait for it.
+	SawPending []string  `json:"sawPending,omitempty"`
+	Started    time.Time `json:"started"`
+	Refreshed  time.Time `json:"refreshed"`
 }
 
 // Stale reports whether the lock was not refreshed for LockStale before now.
@@ -48,6 +52,7 @@ type Lock struct {
 	v    *Vault
 	name string
 
+	wmu    sync.Mutex // serializes rewrites of the lock object
 	mu     sync.Mutex
 	info   LockInfo
 	lastOK time.Time
@@ -98,6 +103,8 @@ func (l *Lock) refreshLoop() {
 }
 
 func (l *Lock) refresh() {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), LockRefresh)
 	defer cancel()
 	if _, err := l.v.be.Stat(ctx, l.name); errors.Is(err, storage.ErrNotExist) {
@@ -117,6 +124,23 @@ func (l *Lock) refresh() {
 	l.mu.Lock()
 	l.info, l.lastOK = info, now
 	l.mu.Unlock()
+}
+
+// declare records in the lock the pending deletion lists its holder saw.
+func (l *Lock) declare(ctx context.Context, pending []string) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	l.mu.Lock()
+	info := l.info
+	l.mu.Unlock()
+	info.SawPending = pending
+	if err := l.v.putObject(ctx, l.name, info); err != nil {
+		return fmt.Errorf("update lock: %w", err)
+	}
+	l.mu.Lock()
+	l.info = info
+	l.mu.Unlock()
+	return nil
 }
 
 // Check returns an error when the lock may no longer protect its holder:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cairn-vm/cairn/internal/cairn"
 	"github.com/cairn-vm/cairn/internal/chunkstore"
@@ -20,26 +21,49 @@ type Session struct {
 	lock    *Lock
 	PointID string
 
-	known  map[cairn.ChunkID]struct{} // stored and not doomed; read-only
-	doomed map[cairn.ChunkID]struct{} // a garbage collection may delete these
+	known   map[cairn.ChunkID]struct{} // stored and not doomed; read-only
+	doomed  map[cairn.ChunkID]struct{} // a garbage collection may delete these; read-only
+	pending []*pendingList             // the pending deletion lists seen at the start
 
 	mu      sync.Mutex
 	claimed map[cairn.ChunkID]struct{}
 }
 
+// PendingPoll is how often a backup looks whether the garbage collections
+// it waits for have finished. Tests may shorten it.
+var PendingPoll = 500 * time.Millisecond
+
 // BeginBackup starts a backup of a new restore point. The order matters to
 // garbage collection (see gc.go): the lock is written first, then the
-// pending deletions are read, then the chunks are listed.
+// pending deletions are read (and, if there are any, declared in the lock),
+// then the chunks are listed.
 func (v *Vault) BeginBackup(ctx context.Context) (*Session, error) {
 	id := NewPointID()
 	l, err := v.lock(ctx, LockBackup, id)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{v: v, lock: l, PointID: id, claimed: map[cairn.ChunkID]struct{}{}}
-	if s.doomed, err = v.pendingDeletions(ctx); err != nil {
+	fail := func(err error) (*Session, error) {
 		_ = l.Release(context.WithoutCancel(ctx))
 		return nil, err
+	}
+	s := &Session{v: v, lock: l, PointID: id, claimed: map[cairn.ChunkID]struct{}{}, doomed: map[cairn.ChunkID]struct{}{}}
+	if s.pending, err = v.pendingLists(ctx); err != nil {
+		return fail(err)
+	}
+	if len(s.pending) > 0 {
+		var seen []string
+		for _, p := range s.pending {
+			seen = append(seen, p.ID)
+			for _, id := range p.ids() {
+				s.doomed[id] = struct{}{}
+			}
+		}
+		// Tell the collections not to wait for this backup: it will not
+		// rely on what they delete, and stores it only after they end.
+		if err := l.declare(ctx, seen); err != nil {
+			return fail(err)
+		}
 	}
 	s.known = map[cairn.ChunkID]struct{}{}
 	err = v.be.List(ctx, chunkstore.ChunkPrefix, func(oi storage.ObjectInfo) error {
@@ -51,10 +75,63 @@ func (v *Vault) BeginBackup(ctx context.Context) (*Session, error) {
 		return nil
 	})
 	if err != nil {
-		_ = l.Release(context.WithoutCancel(ctx))
-		return nil, cairn.E(cairn.IO, fmt.Errorf("list chunks: %w", err))
+		return fail(cairn.E(cairn.IO, fmt.Errorf("list chunks: %w", err)))
 	}
 	return s, nil
+}
+
+// Doomed reports whether a garbage collection running when the backup
+// began may delete chunk id. A backup must not store such a chunk before
+// WaitPending returns: the collection could delete it right after.
+func (s *Session) Doomed(id cairn.ChunkID) bool {
+	_, ok := s.doomed[id]
+	return ok
+}
+
+// WaitPending waits until every garbage collection whose pending deletions
+// this backup saw has finished (or died).
+func (s *Session) WaitPending(ctx context.Context) error {
+	for len(s.pending) > 0 {
+		lists, err := s.v.pendingLists(ctx)
+		if err != nil {
+			return err
+		}
+		locks, err := s.v.Locks(ctx)
+		if err != nil {
+			return err
+		}
+		live := map[string]bool{}
+		now := s.v.clock.Now()
+		for _, li := range locks {
+			if li.Kind == LockGC && !li.Stale(now) {
+				live[li.ID] = true
+			}
+		}
+		exists := map[string]bool{}
+		for _, p := range lists {
+			if live[p.LockID] {
+				exists[p.ID] = true
+			}
+		}
+		var still []*pendingList
+		for _, p := range s.pending {
+			if exists[p.ID] {
+				still = append(still, p)
+			}
+		}
+		s.pending = still
+		if len(still) == 0 {
+			return nil
+		}
+		t := time.NewTimer(PendingPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // Usable reports whether the vault has chunk id and this backup may refer
@@ -147,21 +224,6 @@ func (v *Vault) pendingLists(ctx context.Context) ([]*pendingList, error) {
 		}
 		p.ID = strings.TrimPrefix(n, gcPrefix)
 		out = append(out, &p)
-	}
-	return out, nil
-}
-
-// pendingDeletions returns the union of all pending deletion lists.
-func (v *Vault) pendingDeletions(ctx context.Context) (map[cairn.ChunkID]struct{}, error) {
-	lists, err := v.pendingLists(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[cairn.ChunkID]struct{}{}
-	for _, p := range lists {
-		for _, id := range p.ids() {
-			out[id] = struct{}{}
-		}
 	}
 	return out, nil
 }

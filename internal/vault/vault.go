@@ -107,6 +107,16 @@ func Init(ctx context.Context, be storage.Backend, passphrase []byte, opts Optio
 	} else if !errors.Is(err, storage.ErrNotExist) {
 		return nil, cairn.E(cairn.IO, fmt.Errorf("check for a vault: %w", err))
 	}
+	// An earlier Init that was interrupted may have left a key file: a
+	// second key with the same passphrase would unlock the wrong master
+	// key. Refuse rather than guess.
+	hasKeys := false
+	if err := be.List(ctx, keyPrefix, func(storage.ObjectInfo) error { hasKeys = true; return nil }); err != nil {
+		return nil, cairn.E(cairn.IO, fmt.Errorf("check for a vault: %w", err))
+	}
+	if hasKeys {
+		return nil, cairn.E(cairn.Exist, errors.New("an unfinished vault is here (key files but no config: an interrupted init?): remove it or choose an empty directory"))
+	}
 	kdf := DefaultKDF
 	if opts.KDF != nil {
 		kdf = *opts.KDF

@@ -152,7 +152,12 @@ func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport, 
 		}
 	}
 	damage := func(id cairn.ChunkID, what string) {
+		seen := map[string]bool{} // a point may use a chunk in several disks
 		for _, p := range users[id] {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
 			pr := byID[p]
 			pr.Damaged = true
 			if len(pr.Problems) < 20 {
