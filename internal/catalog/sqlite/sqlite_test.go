@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -123,8 +124,6 @@ func TestOpenBadPath(t *testing.T) {
 // is applied once, in order, and a failing one changes nothing.
 func TestMigrationSteps(t *testing.T) {
 	ctx := t.Context()
-	c := open(t, filepath.Join(t.TempDir(), "catalog.db"))
-	defer closeOK(t, c)
 	fs := fstest.MapFS{
 		"m/0001_one.sql": {Data: []byte("CREATE TABLE t1 (a INTEGER); INSERT INTO t1 VALUES (1);")},
 	}
@@ -135,40 +134,40 @@ func TestMigrationSteps(t *testing.T) {
 		}
 		return ms
 	}
-	// The catalog's own migrations are version 1 here, so use a fresh
-	// table name space: run against a second database file.
-	db := open(t, filepath.Join(t.TempDir(), "other.db"))
-	defer closeOK(t, db)
-	if _, err := db.w.ExecContext(ctx, `DROP TABLE schema_migrations`); err != nil {
+	// A bare database with the catalog's connection settings.
+	w, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "steps.db")+"?_txlock=immediate&_fk=1&_journal_mode=WAL")
+	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := migrate(ctx, db.w, steps(), time.Now())
+	defer w.Close()
+	w.SetMaxOpenConns(1)
+	v, err := migrate(ctx, w, steps(), time.Now())
 	if err != nil || v != 1 {
 		t.Fatalf("migrate to 1: version %d, %v", v, err)
 	}
 	fs["m/0002_two.sql"] = &fstest.MapFile{Data: []byte("ALTER TABLE t1 ADD COLUMN b TEXT NOT NULL DEFAULT 'x'; INSERT INTO t1 (a) VALUES (2);")}
-	v, err = migrate(ctx, db.w, steps(), time.Now())
+	v, err = migrate(ctx, w, steps(), time.Now())
 	if err != nil || v != 2 {
 		t.Fatalf("migrate to 2: version %d, %v", v, err)
 	}
-	v, err = migrate(ctx, db.w, steps(), time.Now()) // nothing to do
+	v, err = migrate(ctx, w, steps(), time.Now()) // nothing to do
 	if err != nil || v != 2 {
 		t.Fatalf("migrate again: version %d, %v", v, err)
 	}
 	var rows int
-	if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM t1 WHERE b = 'x'`).Scan(&rows); err != nil || rows != 2 {
+	if err := w.QueryRowContext(ctx, `SELECT COUNT(*) FROM t1 WHERE b = 'x'`).Scan(&rows); err != nil || rows != 2 {
 		t.Fatalf("t1 has %d rows with column b (%v), want 2: each migration once", rows, err)
 	}
 	fs["m/0003_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE t3 (a INTEGER); THIS IS NOT SQL;")}
-	if _, err := migrate(ctx, db.w, steps(), time.Now()); err == nil {
+	if _, err := migrate(ctx, w, steps(), time.Now()); err == nil {
 		t.Fatal("a broken migration was applied")
 	}
 	var max int
-	if err := db.w.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&max); err != nil || max != 2 {
+	if err := w.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&max); err != nil || max != 2 {
 		t.Errorf("after a failed migration the version is %d (%v), want 2", max, err)
 	}
 	var t3 int
-	if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 't3'`).Scan(&t3); err != nil || t3 != 0 {
+	if err := w.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 't3'`).Scan(&t3); err != nil || t3 != 0 {
 		t.Errorf("a failed migration left table t3 behind")
 	}
 
