@@ -63,7 +63,7 @@ more metadata.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.ChunkSize, "chunk-size", "1MiB", "chunk `SIZE`: a power of two from 64KiB to 16MiB")
-	f.StringVar(&opts.Compression, "compression", "auto", "chunk compression: auto (fast zstd), better (slower, smaller) or none")
+	f.StringVar(&opts.Compression, "compression", "auto", "chunk compression: auto (S2, and zstd for very compressible chunks), zstd (zstd fastest: 12 % smaller, 1.7× slower), better (zstd default level) or none")
 	return cmd
 }
 

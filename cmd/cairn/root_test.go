@@ -105,7 +105,7 @@ func TestInit(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "w")
 	cairnRun(t, "vault", "init", other, "--chunk-size", "100000").fails(t, exitInvalid, "chunk size", "power of two")
 	cairnRun(t, "vault", "init", other, "--chunk-size", "1 parsec").fails(t, exitInvalid, "--chunk-size", "unknown unit")
-	cairnRun(t, "vault", "init", other, "--compression", "maximum").fails(t, exitInvalid, "compression", "auto, better or none")
+	cairnRun(t, "vault", "init", other, "--compression", "maximum").fails(t, exitInvalid, "compression", "auto, zstd, better or none")
 	if _, err := os.Stat(other); !os.IsNotExist(err) {
 		t.Errorf("a refused init made %s", other)
 	}

@@ -18,6 +18,7 @@ const (
 const (
 	codecNone = 0
 	codecZstd = 1
+	codecS2   = 2
 )
 
 // Seal encrypts payload (already encoded with codec) for the object

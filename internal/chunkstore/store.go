@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/cairn-vm/cairn/internal/cairn"
 	"github.com/cairn-vm/cairn/internal/storage"
@@ -77,22 +80,49 @@ func (s *Store) SealChunk(dst []byte, id cairn.ChunkID, data []byte) []byte {
 	if _, err := rand.Read(dst[1:headerLen]); err != nil {
 		panic(fmt.Errorf("nonce: %w", err))
 	}
-	stored := false
-	if enc := encByMode[s.compression]; enc != nil {
-		dst = append(dst, codecZstd)
-		dst = enc.EncodeAll(data, dst)
-		if payload := len(dst) - headerLen - 1; payload < len(data)-len(data)/32 {
-			stored = true
-		} else {
-			dst = dst[:headerLen]
-		}
-	}
-	if !stored {
-		dst = append(dst, codecNone)
-		dst = append(dst, data...)
-	}
+	dst = s.encode(dst, data)
 	var ad [38]byte
 	return s.keys.aead.Seal(dst[:headerLen], dst[1:headerLen], dst[headerLen:], chunkAD(&ad, id))
+}
+
+// encode appends the codec byte and the encoded chunk to dst.
+func (s *Store) encode(dst, data []byte) []byte {
+	worth := len(data) - len(data)/32 // compression must save 3 %
+	switch s.compression {
+	case CompressionNone:
+	case CompressionAuto:
+		start := len(dst)
+		dst = append(dst, codecS2)
+		dst = slices.Grow(dst, s2.MaxEncodedLen(len(data)))
+		enc := s2.Encode(dst[start+1:cap(dst)], data)
+		if len(enc) >= worth {
+			dst = dst[:start]
+			break
+		}
+		dst = dst[:start+1+len(enc)]
+		if len(enc)*autoZstdRatio >= len(data) {
+			return dst
+		}
+		// Very compressible: zstd is worth its time here. Try it after
+		// the S2 result and keep the smaller.
+		z := encByMode[CompressionZstd].EncodeAll(data, dst[len(dst):len(dst)+1])
+		if len(z)-1 < len(enc) {
+			z[0] = codecZstd
+			dst = dst[:start]
+			return append(dst, z...)
+		}
+		return dst
+	default:
+		start := len(dst)
+		dst = append(dst, codecZstd)
+		dst = encByMode[s.compression].EncodeAll(data, dst)
+		if len(dst)-start-1 < worth {
+			return dst
+		}
+		dst = dst[:start]
+	}
+	dst = append(dst, codecNone)
+	return append(dst, data...)
 }
 
 // PutSealed stores a sealed chunk durably.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cairn-vm/cairn/internal/cairn"
@@ -152,4 +153,45 @@ func FuzzOpenChunk(f *testing.F) {
 			t.Fatal("opened to other data")
 		}
 	})
+}
+
+func TestCompressionModes(t *testing.T) {
+	k := testKeys(t)
+	h := k.NewHasher()
+	// Log-like text of random words: S2 shrinks it more than 3 times,
+	// zstd more still.
+	words := strings.Fields("kernel: eth0 link up down session opened closed")
+	r := rand.New(rand.NewPCG(5, 5))
+	var tb []byte
+	for len(tb) < 1<<20 {
+		tb = append(tb, words[r.IntN(len(words))]...)
+		tb = append(tb, " \n"[r.IntN(2)])
+	}
+	text := tb[:1<<20]
+	// Half random, half text: S2 shrinks it less than 3 times.
+	mixed := append(randomBytes(1<<19, 9), text[:1<<19]...)
+	for _, mode := range []Compression{CompressionAuto, CompressionZstd, CompressionBetter, CompressionNone} {
+		s := New(nil, k, mode, 1<<20)
+		for name, data := range map[string][]byte{"text": text, "mixed": mixed, "random": randomBytes(1<<20, 3)} {
+			id := h.Sum(data)
+			sealed := s.SealChunk(nil, id, data)
+			out, err := s.OpenChunk(h, id, append([]byte(nil), sealed...), nil)
+			if err != nil || !bytes.Equal(out, data) {
+				t.Fatalf("%s %s: round trip failed: %v", mode, name, err)
+			}
+			codec, _, err := k.open(sealed, chunkAD(new([38]byte), id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[Compression]map[string]byte{
+				CompressionAuto:   {"text": codecZstd, "mixed": codecS2, "random": codecNone},
+				CompressionZstd:   {"text": codecZstd, "mixed": codecZstd, "random": codecNone},
+				CompressionBetter: {"text": codecZstd, "mixed": codecZstd, "random": codecNone},
+				CompressionNone:   {"text": codecNone, "mixed": codecNone, "random": codecNone},
+			}[mode][name]
+			if codec != want {
+				t.Errorf("%s %s: codec %d, want %d", mode, name, codec, want)
+			}
+		}
+	}
 }
