@@ -35,6 +35,10 @@ type globalOptions struct {
 	Quiet        bool
 	NoProgress   bool
 	PasswordFile string
+	// Client mode (see remote.go): the server, its token and CA file.
+	Server string
+	Token  string
+	CACert string
 
 	stdin  io.Reader
 	stdout io.Writer

@@ -73,6 +73,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	f.BoolVarP(&g.Quiet, "quiet", "q", false, "print only errors, warnings and what scripts need")
 	f.BoolVar(&g.NoProgress, "no-progress", false, "show no progress (bars or JSON lines)")
 	f.StringVar(&g.PasswordFile, "password-file", "", "read the vault passphrase from `FILE` (one trailing newline is ignored)")
+	g.clientFlags(f)
 
 	root.AddCommand(
 		newVaultCommand(g),
@@ -84,6 +85,11 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newPruneCommand(g),
 		newDemoCommand(g),
 		newVersionCommand(g),
+		newServeCommand(g),
+		newTokenCommand(g),
+		newProjectCommand(g),
+		newVMCommand(g),
+		newCatalogCommand(g),
 	)
 	return root
 }

@@ -53,8 +53,12 @@ func toRestorePoint(p *service.RestorePoint) nativeapi.RestorePoint {
 		Disks: make([]nativeapi.DiskRestorePoint, len(p.Disks)), Created: p.Created.UTC(),
 	}
 	for i, d := range p.Disks {
+		pct := d.Percent()
+		if d.ReplicationState == catalog.ReplicationNone && p.State == catalog.PointSucceeded {
+			pct = 100 // made here, not copied: whole once the point succeeded
+		}
 		rp.Disks[i] = nativeapi.DiskRestorePoint{ID: d.ID, DiskName: d.DiskName, Size: d.Size,
-			ReplicationState: string(d.ReplicationState), BytesDone: d.BytesDone, BytesTotal: d.BytesTotal, Percent: d.Percent()}
+			ReplicationState: string(d.ReplicationState), BytesDone: d.BytesDone, BytesTotal: d.BytesTotal, Percent: pct}
 	}
 	if p.Operation != nil {
 		op := toOperation(p.Operation)
