@@ -75,6 +75,16 @@ type RestorePoint struct {
 	Disks           []Disk            `json:"disks"`
 	ExcludedDisks   []string          `json:"excludedDisks,omitempty"`
 	Duration        time.Duration     `json:"duration"`
+	// CopiedFrom is set on a restore point copied from another vault.
+	CopiedFrom *Origin `json:"copiedFrom,omitempty"`
+}
+
+// Origin names the restore point that a copied restore point was copied
+// from.
+type Origin struct {
+	Vault  string    `json:"vault"`  // the id of the vault copied from (Config.ID)
+	Point  string    `json:"point"`  // the id of the restore point there
+	Copied time.Time `json:"copied"` // when the copy was committed
 }
 
 // Disk returns the disk with the given name, or nil.
@@ -100,6 +110,10 @@ func pointName(id string) string { return pointPrefix + id }
 
 // NewPointID returns a fresh restore point id.
 func NewPointID() string { return newID() }
+
+// ValidPointID reports whether id has the form of a restore point id: 32
+// lower-case hex digits.
+func ValidPointID(id string) bool { return validID(id) }
 
 // Commit makes a restore point visible: it writes the manifests, then the
 // restore point record. Every chunk the manifests name must already be

@@ -38,7 +38,17 @@ var PendingPoll = 500 * time.Millisecond
 // pending deletions are read (and, if there are any, declared in the lock),
 // then the chunks are listed.
 func (v *Vault) BeginBackup(ctx context.Context) (*Session, error) {
-	id := NewPointID()
+	return v.BeginBackupAs(ctx, NewPointID())
+}
+
+// BeginBackupAs is BeginBackup for a restore point whose id the caller
+// chooses, so that a job that is resumed makes the same restore point (a
+// copy from another vault does). id must satisfy ValidPointID. Committing
+// a point under the id of an existing one replaces its record.
+func (v *Vault) BeginBackupAs(ctx context.Context, id string) (*Session, error) {
+	if !validID(id) {
+		return nil, cairn.E(cairn.Invalid, fmt.Errorf("restore point id %q: want 32 lower-case hex digits", id))
+	}
 	l, err := v.lock(ctx, LockBackup, id)
 	if err != nil {
 		return nil, err

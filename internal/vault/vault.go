@@ -12,6 +12,7 @@
 //	points/<point>             sealed restore point record: the commit object
 //	locks/<id>                 a running backup's or garbage collection's lock, refreshed
 //	gc/<id>                    chunks a running garbage collection means to delete
+//	xref/<vault>/<id>          chunk ids of copies from another vault (package replicate)
 //
 // # Invariants
 //

@@ -185,3 +185,44 @@ func TestStaleLockReported(t *testing.T) {
 		t.Fatalf("lock left after abort: %+v", locks)
 	}
 }
+
+// A session may make a restore point with an id the caller chose, and a
+// copied point's origin survives the round trip.
+func TestBeginBackupAs(t *testing.T) {
+	ctx := context.Background()
+	be, _ := newBackend(t)
+	v, err := vault.Init(ctx, be, []byte("x"), vault.Options{KDF: &vault.TestKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.BeginBackupAs(ctx, "not-an-id"); !cairn.IsKind(err, cairn.Invalid) {
+		t.Fatalf("bad id: %v", err)
+	}
+	id := vault.NewPointID()
+	if !vault.ValidPointID(id) || vault.ValidPointID(strings.ToUpper(id)) {
+		t.Fatal("ValidPointID")
+	}
+	s, err := v.BeginBackupAs(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.PointID != id {
+		t.Fatalf("session point %s, want %s", s.PointID, id)
+	}
+	copied := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	rp := &vault.RestorePoint{ID: id, Time: copied, VM: vault.VM{Name: "vm"}, ConsistencyMode: vault.CrashConsistent, Disks: []vault.Disk{{Name: "os"}},
+		CopiedFrom: &vault.Origin{Vault: "src", Point: "p", Copied: copied}}
+	if err := s.Commit(ctx, rp, []*vault.Manifest{vault.NewManifest(1<<20, vault.DefaultChunkSize)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.LoadPoint(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CopiedFrom == nil || *got.CopiedFrom != *rp.CopiedFrom {
+		t.Fatalf("origin %+v, want %+v", got.CopiedFrom, rp.CopiedFrom)
+	}
+	if locks, _ := v.Locks(ctx); len(locks) != 0 {
+		t.Fatalf("locks left: %+v", locks)
+	}
+}
