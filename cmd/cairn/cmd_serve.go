@@ -17,6 +17,7 @@ import (
 
 	"github.com/cairn-vm/cairn/internal/cairn"
 	"github.com/cairn-vm/cairn/internal/httpapi"
+	"github.com/cairn-vm/cairn/internal/httpapi/arm"
 	"github.com/cairn-vm/cairn/internal/httpapi/metrics"
 	"github.com/cairn-vm/cairn/internal/httpapi/native"
 	"github.com/cairn-vm/cairn/internal/service"
@@ -57,7 +58,8 @@ admin-token (mode 0600). Clients trust the certificate with --ca-cert (the
 CLI's default when --data points at the directory) or curl --cacert.
 
 APIs: the native JSON API under /cairn/v1/ (described at
-/cairn/v1/openapi.yaml), Prometheus metrics at /metrics, and /healthz.
+/cairn/v1/openapi.yaml), Azure's restore point API (ARM, under
+/subscriptions/), Prometheus metrics at /metrics, and /healthz.
 Every API call needs "Authorization: Bearer <token>"; a token reaches only
 its own project's records.
 
@@ -184,7 +186,7 @@ func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
 
 // serveDialects are the APIs cairn serve speaks.
 func serveDialects() []httpapi.Dialect {
-	return []httpapi.Dialect{native.Dialect{}}
+	return []httpapi.Dialect{native.Dialect{}, arm.New(arm.Options{})}
 }
 
 // printServeBanner tells on stdout where the server is, and on the first
