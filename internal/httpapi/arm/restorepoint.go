@@ -15,10 +15,16 @@ import (
 
 // pointAttrs are the ARM extras of a restore point: the ids as given, so
 // that GET reports them even after their resources are gone.
+//
+// The service keeps the VM's hardware, OS and storage profiles with the
+// point; the rest of the sourceMetadata (vmId, diagnosticsProfile) is kept
+// here, taken from the VM (or, for a copy, from the source point).
 type pointAttrs struct {
-	SourceRestorePointID string   `json:"armSourceRestorePointId,omitempty"`
-	SourceLocation       string   `json:"armSourceLocation,omitempty"`
-	ExcludeDisks         []string `json:"armExcludeDisks,omitempty"`
+	SourceRestorePointID string              `json:"armSourceRestorePointId,omitempty"`
+	SourceLocation       string              `json:"armSourceLocation,omitempty"`
+	ExcludeDisks         []string            `json:"armExcludeDisks,omitempty"`
+	VMID                 string              `json:"armVmId,omitempty"`
+	DiagnosticsProfile   *DiagnosticsProfile `json:"armDiagnosticsProfile,omitempty"`
 }
 
 var consistencyModes = canonSet("CrashConsistent", "FileSystemConsistent", "ApplicationConsistent")
@@ -92,7 +98,9 @@ func (h *handlers) putRestorePoint(ctx context.Context, q *request) (any, error)
 			return nil, invalidf(path, "The source restore point '%s' is in location '%s', the same as restore point collection '%s': a copy goes to another region.", sid, src.Region, vid)
 		}
 		spec.SourcePointID = srp.ID
-		pa = pointAttrs{SourceRestorePointID: vaultID(src).Child(TypeRestorePoints, srp.Name).String(), SourceLocation: src.Region}
+		spa := attrs[pointAttrs](srp.Attrs)
+		pa = pointAttrs{SourceRestorePointID: vaultID(src).Child(TypeRestorePoints, srp.Name).String(), SourceLocation: src.Region,
+			VMID: spa.VMID, DiagnosticsProfile: spa.DiagnosticsProfile}
 	} else {
 		if v.SourceResourceID == "" {
 			return nil, invalidf("properties.sourceRestorePoint.id", "Restore point collection '%s' is a copy target (its source is a collection): its restore points are copies, made with properties.sourceRestorePoint.id.", vid)
@@ -105,6 +113,8 @@ func (h *handlers) putRestorePoint(ctx context.Context, q *request) (any, error)
 			return nil, err
 		}
 		spec.ResourceID = vm.ID
+		prof := attrs[vmProfile](vm.Profile)
+		pa.VMID, pa.DiagnosticsProfile = prof.VMID, prof.DiagnosticsProfile
 		seen := map[string]bool{}
 		for i, ref := range p.ExcludeDisks {
 			path := fmt.Sprintf("properties.excludeDisks[%d].id", i)
@@ -300,6 +310,12 @@ func sourceMetadata(rp *service.RestorePoint, refs pointRefs, region string) *So
 		OSProfile:          prof.OSProfile,
 		DiagnosticsProfile: prof.DiagnosticsProfile,
 		StorageProfile:     &RPStorageProfile{},
+	}
+	if sm.VMID == "" {
+		sm.VMID = refs.attrs.VMID
+	}
+	if sm.DiagnosticsProfile == nil {
+		sm.DiagnosticsProfile = refs.attrs.DiagnosticsProfile
 	}
 	if sm.Location == "" {
 		sm.Location = region
