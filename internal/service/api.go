@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-vm/cairn/internal/catalog"
 	"github.com/cairn-vm/cairn/internal/clock"
+	"github.com/cairn-vm/cairn/internal/jobs"
 	"github.com/cairn-vm/cairn/internal/vault"
 )
 
@@ -45,19 +46,20 @@ const (
 	OpDeleteVault = "delete-vault" // delete a vault and its restore points; TargetID: the vault
 )
 
-// Stable codes of catalog.OpError, for programs. The jobs runner maps an
-// error's cairn.Kind to one of these; handlers may use more specific ones.
+// Stable codes of catalog.OpError, for programs: the runner maps an
+// error's cairn.Kind to one of these (see jobs.Code); handlers use a few
+// more specific ones.
 const (
-	CodeInvalid     = "InvalidInput"
-	CodeNotFound    = "NotFound"
-	CodeConflict    = "Conflict"
-	CodeCorrupt     = "DataCorrupt"
-	CodeIO          = "StorageError"
-	CodeCanceled    = "Canceled"
-	CodeUnsupported = "Unsupported"
-	CodeInternal    = "InternalError"
-	CodePermission  = "PermissionDenied"
-	CodeExist       = "AlreadyExists"
+	CodeInvalid     = jobs.CodeInvalid
+	CodeNotFound    = jobs.CodeNotFound
+	CodeConflict    = jobs.CodeConflict
+	CodeCorrupt     = jobs.CodeCorrupt
+	CodeIO          = jobs.CodeIO
+	CodeCanceled    = jobs.CodeCanceled
+	CodeUnsupported = jobs.CodeUnsupported
+	CodeInternal    = jobs.CodeInternal
+	CodePermission  = jobs.CodePermission
+	CodeExist       = jobs.CodeExist
 )
 
 // Default names and settings.
@@ -449,7 +451,7 @@ func (s *Service) GetRegion(ctx context.Context, c Caller, name string) (*catalo
 // RegisterVM registers a VM whose disks are image files, or replaces the
 // registration of the VM of the same id, and reports whether it was
 // created. Every field is checked before anything is stored: names
-// (cairn.Invalid), the region (cairn.NotExist when unknown), the disks
+// (cairn.Invalid), the region (cairn.Invalid when unknown), the disks
 // (at least one; names unique; each path a readable regular file or block
 // device, not empty: cairn.Invalid or cairn.NotExist). Disk sizes are read
 // from the images. Replacing a VM that an operation is using is
