@@ -2,8 +2,8 @@ package service
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -212,7 +212,7 @@ func dirBytes(t *testing.T, dir string) int64 {
 // offsetClock is the real clock moved by an offset that tests change.
 type offsetClock struct{ off atomic.Int64 }
 
-func (c *offsetClock) Now() time.Time           { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *offsetClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
 
 func jsonUnmarshal(t *testing.T, data []byte, v any) {

@@ -327,7 +327,9 @@ func counts(t *testing.T, s *Service) map[string]int {
 	rs, err := listAll(func(p catalog.Page) ([]*catalog.Resource, string, error) {
 		return cat.ListResources(ctx, catalog.ResourceFilter{}, p)
 	})
-	vs, err2 := listAll(func(p catalog.Page) ([]*catalog.Vault, string, error) { return cat.ListVaults(ctx, catalog.VaultFilter{}, p) })
+	vs, err2 := listAll(func(p catalog.Page) ([]*catalog.Vault, string, error) {
+		return cat.ListVaults(ctx, catalog.VaultFilter{}, p)
+	})
 	ps, err3 := listAll(func(p catalog.Page) ([]*catalog.RestorePoint, string, error) {
 		return cat.ListRestorePoints(ctx, catalog.RestorePointFilter{}, p)
 	})
