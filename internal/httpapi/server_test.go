@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -483,4 +485,71 @@ func TestClassify(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	json.NewEncoder(&buf).Encode(e)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRequestLog(t *testing.T) {
+	var logs syncBuffer
+	d := &testDialect{started: make(chan struct{}), release: make(chan struct{}), canceled: make(chan struct{})}
+	srv, err := httpapi.New(httpapi.Config{
+		Auth:     fakeAuth{secretA: {ProjectID: "project-a", TokenID: "ta"}},
+		Dialects: []httpapi.Dialect{d},
+		Log:      slog.New(slog.NewJSONHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/test/echo", strings.NewReader(`{"name":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+secretA)
+	srv.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	srv.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/test/kind/io", nil))
+	req = httptest.NewRequest("GET", "/test/kind/io", nil)
+	req.Header.Set("Authorization", "Bearer "+secretA)
+	srv.Handler().ServeHTTP(httptest.NewRecorder(), req)
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	find := func(msg string, status float64) map[string]any {
+		for _, m := range lines {
+			if m["msg"] == msg && (status == 0 || m["status"] == status) {
+				return m
+			}
+		}
+		t.Fatalf("no %q log line with status %v in:\n%s", msg, status, logs.String())
+		return nil
+	}
+	ok := find("request", 200)
+	if ok["method"] != "POST" || ok["path"] != "/test/echo" || ok["project"] != "project-a" || ok["dialect"] != "test" || ok["duration"] == nil {
+		t.Errorf("request log line: %v", ok)
+	}
+	if m := find("request", 401); m["project"] != nil {
+		t.Errorf("a 401 logged a project: %v", m)
+	}
+	failed := find("request failed", 0)
+	if !strings.Contains(fmt.Sprint(failed["err"]), "secret detail") {
+		t.Errorf("a 500's cause is not logged: %v", failed)
+	}
 }
