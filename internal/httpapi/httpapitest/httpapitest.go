@@ -8,6 +8,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +28,10 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Service tunes the service's configuration before it opens.
 	Service func(*service.Config)
+	// DataDir, when set, is the data directory to serve (to restart a
+	// server on the directory of a stopped one); "" is a new temporary
+	// directory.
+	DataDir string
 }
 
 // Server is a running test server.
@@ -46,7 +52,10 @@ type Server struct {
 // Start starts a server, stopped when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	dir := opts.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	cfg := service.Config{
 		DataDir: dir,
 		KDF:     &vault.TestKDF,
@@ -64,6 +73,16 @@ func Start(t testing.TB, opts Options) *Server {
 	if err != nil {
 		svc.Close()
 		t.Fatalf("bootstrap: %v", err)
+	}
+	adminSecret := boot.AdminSecret
+	if adminSecret == "" {
+		// A data directory served before: its admin token is on file.
+		data, err := os.ReadFile(svc.Paths().AdminToken)
+		if err != nil {
+			svc.Close()
+			t.Fatalf("admin token: %v", err)
+		}
+		adminSecret = strings.TrimSpace(string(data))
 	}
 	cert, key, _, err := httpapi.EnsureSelfSigned(dir, time.Now())
 	if err != nil {
@@ -105,7 +124,7 @@ func Start(t testing.TB, opts Options) *Server {
 		URL:        "https://" + ln.Addr().String(),
 		DataDir:    dir,
 		CACert:     cert,
-		AdminToken: boot.AdminSecret,
+		AdminToken: adminSecret,
 		ProjectID:  boot.Project.ID,
 		Service:    svc,
 		Server:     srv,
