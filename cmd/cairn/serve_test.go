@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -255,4 +257,159 @@ func TestLocalCommands(t *testing.T) {
 	cairnRun(t, "token", "create", "--data", s.DataDir).fails(t, exitInvalid, "--name")
 	cairnRun(t, "vm", "list", "--data", filepath.Join(t.TempDir(), "none")).fails(t, exitNotFound, "cairn serve")
 	cairnRun(t, "catalog", "rebuild", "--data", s.DataDir, "--dry-run").ok(t)
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// serveInProcess runs 'cairn serve' with args in this process until the
+// returned stop function is called; stop returns the exit code.
+func serveInProcess(t *testing.T, args ...string) (url string, stdout *lockedBuffer, stop func() int) {
+	t.Helper()
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	g := newGlobalOptions(strings.NewReader(""), stdout, stderr, func(string) string { return "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, g, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "API description:") {
+		select {
+		case c := <-code:
+			cancel()
+			t.Fatalf("serve exited %d:\n%s\n%s", c, stdout, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no banner:\n%s\n%s", stdout, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if u, ok := strings.CutPrefix(l, "cairn is serving "); ok {
+			url = u
+		}
+	}
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(30 * time.Second):
+			t.Fatalf("serve did not stop:\n%s", stderr)
+		}
+		return -1
+	}
+	t.Cleanup(func() { stop() })
+	return url, stdout, stop
+}
+
+func TestServeTLSFlags(t *testing.T) {
+	t.Run("insecure-http", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		url, out, stop := serveInProcess(t, "--data", data, "--insecure-http")
+		if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.Contains(out.String(), "TLS certificate") {
+			t.Fatalf("banner:\n%s", out)
+		}
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("healthz: %d", resp.StatusCode)
+		}
+		if _, err := os.Stat(filepath.Join(data, "tls")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("plain HTTP made a certificate: %v", err)
+		}
+		if code := stop(); code != 0 {
+			t.Errorf("exit code %d", code)
+		}
+	})
+	t.Run("tls-cert", func(t *testing.T) {
+		dir := t.TempDir()
+		certPEM, keyPEM, err := httpapi.SelfSigned(time.Now(), "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, key := filepath.Join(dir, "my.crt"), filepath.Join(dir, "my.key")
+		os.WriteFile(cert, certPEM, 0o644)
+		os.WriteFile(key, keyPEM, 0o600)
+		data := filepath.Join(dir, "data")
+		url, out, stop := serveInProcess(t, "--data", data, "--tls-cert", cert, "--tls-key", key)
+		if !strings.Contains(out.String(), "TLS certificate: "+cert) {
+			t.Errorf("banner:\n%s", out)
+		}
+		tlsCfg, _ := httpapi.ClientTLSConfig(cert)
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+		resp, err := hc.Get(url + "/healthz")
+		if err != nil {
+			t.Fatalf("healthz with the given certificate: %v", err)
+		}
+		resp.Body.Close()
+		hc.CloseIdleConnections()
+		if _, err := os.Stat(filepath.Join(data, "tls")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a self-signed certificate was made besides --tls-cert: %v", err)
+		}
+		if code := stop(); code != 0 {
+			t.Errorf("exit code %d", code)
+		}
+	})
+}
+
+// TestServeBadFlags: each bad flag is a usage error, and nothing is made.
+func TestServeBadFlags(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	missing := filepath.Join(t.TempDir(), "none.pem")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--tls-cert", missing}, exitInvalid, "go together"},
+		{[]string{"--tls-cert", missing, "--tls-key", missing}, exitNotFound, "TLS certificate"},
+		{[]string{"--insecure-http", "--tls-cert", missing, "--tls-key", missing}, exitInvalid, "--insecure-http"},
+		{[]string{"--listen", busy.Addr().String()}, exitInvalid, "listen"},
+		{[]string{"--log-format", "xml"}, exitInvalid, "--log-format"},
+		{[]string{"--log-level", "loud"}, exitInvalid, "--log-level"},
+		{[]string{"--regions", "East US"}, exitInvalid, "region"},
+		{[]string{"extra"}, exitInvalid, "unknown command"},
+	}
+	for _, tc := range cases {
+		data := filepath.Join(t.TempDir(), "data")
+		args := append([]string{"serve", "--data", data}, tc.args...)
+		if tc.args[0] != "--listen" {
+			args = append(args, "--listen", "127.0.0.1:0")
+		}
+		cairnRun(t, args...).fails(t, tc.code, tc.want)
+		if tc.want != "region" {
+			if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%v: the data directory was made", tc.args)
+			}
+		}
+	}
 }
