@@ -285,7 +285,9 @@ func serveInProcess(t *testing.T, args ...string) (url string, stdout *lockedBuf
 	g := newGlobalOptions(strings.NewReader(""), stdout, stderr, func(string) string { return "" })
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, g, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)) }()
+	go func() {
+		code <- run(ctx, g, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...))
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(stdout.String(), "API description:") {
 		select {
