@@ -255,6 +255,7 @@ type statusRecorder struct {
 	wrote  bool
 }
 
+// WriteHeader records the first status and passes it on.
 func (w *statusRecorder) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
@@ -262,6 +263,7 @@ func (w *statusRecorder) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write records an implicit 200 and passes p on.
 func (w *statusRecorder) Write(p []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
