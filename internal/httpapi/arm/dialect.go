@@ -316,12 +316,12 @@ func (q *request) checkScope() error {
 // a client-side kind get theirs from AsError, and the rest go to the
 // server's classification (500 with a generic message).
 func toHTTPError(err error) error {
-	var he *httpapi.Error
-	if errors.As(err, &he) {
-		return err
-	}
 	var ae *Error
 	if !errors.As(err, &ae) {
+		var he *httpapi.Error
+		if errors.As(err, &he) {
+			return err
+		}
 		switch cairn.KindOf(err) {
 		case cairn.Invalid, cairn.NotExist, cairn.Exist, cairn.Conflict, cairn.Permission, cairn.Unsupported:
 			ae = AsError(err)

@@ -357,20 +357,33 @@ var replDisplay = map[string]string{
 }
 
 // replState returns a disk's replication state code and completion
-// percent. A copy reports its own progress; a local point's disks are
+// percent. A copy reports its own progress, and 100 only once the disk
+// has replicated (its bytes may all have moved before the copy is
+// committed: that is 99); a local point's disks are
 // "replicated" once the point has been made, and report the backup's
 // progress until then.
 func replState(rp *service.RestorePoint, d *catalog.DiskRestorePoint) (string, int) {
 	if rp.SourcePointID != "" {
-		switch d.ReplicationState {
+		state := d.ReplicationState
+		if op := rp.Operation; op != nil && op.Kind == service.OpCopy && op.State.Final() &&
+			(state == catalog.ReplicationPending || state == catalog.ReplicationCopying) {
+			// The disks were read just before the copy finished (its
+			// finish updates them in the same transaction): the
+			// operation has the newer word.
+			state = catalog.ReplicationFailed
+			if op.State == catalog.OpSucceeded {
+				state = catalog.ReplicationSucceeded
+			}
+		}
+		switch state {
 		case catalog.ReplicationSucceeded:
 			return replSucceeded, 100
 		case catalog.ReplicationFailed:
-			return replFailed, d.Percent()
+			return replFailed, min(d.Percent(), 99)
 		case catalog.ReplicationCopying:
-			return replInProgress, d.Percent()
+			return replInProgress, min(d.Percent(), 99)
 		}
-		return replPending, d.Percent()
+		return replPending, min(d.Percent(), 99)
 	}
 	switch rp.State {
 	case catalog.PointSucceeded, catalog.PointDeleting:
@@ -381,7 +394,7 @@ func replState(rp *service.RestorePoint, d *catalog.DiskRestorePoint) (string, i
 	if op := rp.Operation; op != nil {
 		for _, p := range op.Progress {
 			if p.Disk == d.DiskName {
-				return replInProgress, p.Percent()
+				return replInProgress, min(p.Percent(), 99)
 			}
 		}
 	}

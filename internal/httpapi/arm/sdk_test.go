@@ -282,7 +282,11 @@ func TestAzureSDK(t *testing.T) {
 		if all {
 			st := got.Properties.InstanceView.Statuses
 			if len(st) < 2 || *st[1].Code != "ReplicationState/succeeded" {
-				t.Errorf("statuses of the replicated copy: %v", st)
+				var codes []string
+				for _, s := range st {
+					codes = append(codes, *s.Code)
+				}
+				t.Errorf("statuses of the replicated copy: %v", codes)
 			}
 			break
 		}

@@ -136,6 +136,11 @@ func (h *handlers) putVM(ctx context.Context, q *request) (any, error) {
 		Tags:          in.Tags,
 	})
 	if err != nil {
+		if cairn.IsKind(err, cairn.NotExist) {
+			// A disk image that is not there is bad input of this PUT,
+			// not a missing resource.
+			return nil, invalid("properties.storageProfile", err)
+		}
 		return nil, err
 	}
 	status := http.StatusOK
