@@ -18,7 +18,9 @@ byte for byte on its own. Incremental backups read only what a change map
 names, or read everything and store only new chunks.
 
 Every command but 'demo' and 'version' takes the vault directory as its
-first argument.
+first argument, except those of the server: 'serve' runs it on a data
+directory (--data), and 'token', 'project', 'vm' and 'catalog' work on that
+directory or, with --server URL --token T, through a running server.
 
 Passphrase: a vault is sealed by a passphrase, taken from the file given by
 --password-file, else from the CAIRN_PASSWORD environment variable, else
@@ -34,7 +36,7 @@ Exit codes:
   0    success
   1    other error (e.g. reading or writing failed)
   2    invalid input or usage
-  3    wrong passphrase
+  3    wrong passphrase, or a token the server refuses
   4    not found: the vault, a restore point, a disk or a disk image
   5    busy or conflict: another operation holds the vault, or the target
        already exists (restore without --overwrite, init of an existing vault)
