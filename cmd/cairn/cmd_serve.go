@@ -189,9 +189,27 @@ func serveDialects() []httpapi.Dialect {
 	return []httpapi.Dialect{native.Dialect{}, arm.New(arm.Options{})}
 }
 
+// serveBanner is the JSON banner of serve --json: one document on
+// stdout, once the server listens.
+type serveBanner struct {
+	URL            string `json:"url"`
+	DataDir        string `json:"dataDir"`
+	AdminToken     string `json:"adminToken,omitempty"` // on the first start only
+	AdminTokenFile string `json:"adminTokenFile"`
+	CACert         string `json:"caCert,omitempty"` // "" with --insecure-http
+}
+
 // printServeBanner tells on stdout where the server is, and on the first
-// start the admin token, once.
+// start the admin token, once: as text, or one JSON document with --json.
 func printServeBanner(g *globalOptions, url string, paths service.Paths, boot *service.BootstrapResult, certFile string) {
+	if g.JSON {
+		b := serveBanner{URL: url, DataDir: paths.DataDir, AdminTokenFile: paths.AdminToken, CACert: certFile}
+		if boot != nil {
+			b.AdminToken = boot.AdminSecret
+		}
+		g.printJSON(b)
+		return
+	}
 	out := g.stdout
 	fmt.Fprintf(out, "cairn is serving %s\n", url)
 	fmt.Fprintf(out, "  data directory: %s\n", paths.DataDir)

@@ -415,3 +415,30 @@ func TestServeBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestServeJSONBanner(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	g := newGlobalOptions(strings.NewReader(""), stdout, stderr, func(string) string { return "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, g, []string{"serve", "--json", "--data", data, "--listen", "127.0.0.1:0", "--log-format", "json"})
+	}()
+	var b serveBanner
+	deadline := time.Now().Add(30 * time.Second)
+	for json.Unmarshal([]byte(stdout.String()), &b) != nil {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no JSON banner: %q\n%s", stdout, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if c := <-code; c != 0 {
+		t.Errorf("exit code %d", c)
+	}
+	if !strings.HasPrefix(b.URL, "https://127.0.0.1:") || !strings.HasPrefix(b.AdminToken, "cairn_") || b.CACert == "" {
+		t.Errorf("banner %+v", b)
+	}
+}
