@@ -204,7 +204,7 @@ func (h *handlers) deleteCollection(ctx context.Context, q *request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	return h.accepted(q, http.StatusAccepted, v.Region, op.ID, nil), nil
+	return h.accepted(q, http.StatusAccepted, v.Region, op.ID, nil, nil), nil
 }
 
 func (h *handlers) listCollections(ctx context.Context, q *request) (any, error) {

@@ -120,7 +120,9 @@ func (d *Dialect) Register(mux *http.ServeMux, deps httpapi.Deps) {
 
 	// Everything else under /subscriptions/: other spellings of the routes
 	// above (ARM paths are case-insensitive), or an ARM 404/405.
-	mux.Handle("/subscriptions/", d.fallback(mux))
+	for _, prefix := range []string{"/subscriptions/", "/Subscriptions/", "/SUBSCRIPTIONS/"} {
+		mux.Handle(prefix, d.fallback(mux))
+	}
 }
 
 // canonical sends a request whose path is not in canonical form (keywords
@@ -303,7 +305,7 @@ func (q *request) checkScope() error {
 			"The client with token '%s' does not have authorization to perform action '%s/%s' over scope '%s' or the scope is invalid.",
 			q.caller.TokenID, Provider, q.action, scope)
 	}
-	if q.r.PathValue("rg") != "" || strings.Contains(q.r.Pattern, "{rg}") {
+	if strings.Contains(q.r.Pattern, "{rg}") {
 		if err := ValidateResourceGroup(q.rg); err != nil {
 			return Errorf(http.StatusBadRequest, "InvalidResourceGroupName", "%v", err)
 		}

@@ -133,7 +133,7 @@ func (h *handlers) putDisk(ctx context.Context, q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.accepted(q, http.StatusAccepted, loc, op.ID, diskView(vol)), nil
+	return h.accepted(q, http.StatusAccepted, loc, op.ID, diskView(vol), nil), nil
 }
 
 // diskView is a disk as ARM reports it.

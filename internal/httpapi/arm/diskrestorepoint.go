@@ -96,8 +96,10 @@ func (h *handlers) beginGetAccess(ctx context.Context, q *request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	op := syncOp{Kind: syncGrant, Resource: id.String(), Disk: d.DiskName, Token: g.Token, Expires: g.Expires.Unix(), Start: time.Now().UnixMilli()}
-	return h.accepted(q, http.StatusAccepted, v.Region, op.encode(), nil), nil
+	// The grant's token rides in the query, as in the SAS URL itself:
+	// the server logs paths, not queries.
+	op := syncOp{Kind: syncGrant, Resource: id.String(), Disk: d.DiskName, Expires: g.Expires.Unix(), Start: time.Now().UnixMilli()}
+	return h.accepted(q, http.StatusAccepted, v.Region, op.encode(), nil, url.Values{"sig": {g.Token}}), nil
 }
 
 // endGetAccess revokes every grant of a disk restore point: 202 with the
@@ -111,7 +113,7 @@ func (h *handlers) endGetAccess(ctx context.Context, q *request) (any, error) {
 		return nil, err
 	}
 	op := syncOp{Kind: syncRevoke, Resource: id.String(), Start: time.Now().UnixMilli()}
-	return h.accepted(q, http.StatusAccepted, v.Region, op.encode(), nil), nil
+	return h.accepted(q, http.StatusAccepted, v.Region, op.encode(), nil, nil), nil
 }
 
 // sasURL is the signed URL of a grant, in the form of an Azure SAS URL:

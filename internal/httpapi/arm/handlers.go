@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/cairn-vm/cairn/internal/cairn"
@@ -135,10 +136,12 @@ func vaultID(v *catalog.Vault) ID {
 }
 
 // accepted is a 201 or 202 of a long-running operation: the body (if
-// any), Location and Azure-AsyncOperation, and a polling hint.
-func (h *handlers) accepted(q *request, status int, location, opID string, body any) *httpapi.Response {
+// any), Location and Azure-AsyncOperation, and a polling hint. extra are
+// query parameters of the operation's URLs, for what must not be in the
+// path (which the server logs).
+func (h *handlers) accepted(q *request, status int, location, opID string, body any, extra url.Values) *httpapi.Response {
 	hdr := http.Header{}
-	async := h.operationURL(q, location, opID)
+	async := h.operationURL(q, location, opID, extra)
 	hdr.Set("Azure-AsyncOperation", async)
 	hdr.Set("Location", async+"&monitor=true")
 	h.retryAfter(hdr)
@@ -146,12 +149,17 @@ func (h *handlers) accepted(q *request, status int, location, opID string, body 
 }
 
 // operationURL returns the Azure-AsyncOperation URL of an operation.
-func (h *handlers) operationURL(q *request, location, opID string) string {
+func (h *handlers) operationURL(q *request, location, opID string, extra url.Values) string {
 	if location == "" {
 		location = "global"
 	}
-	return fmt.Sprintf("%s/subscriptions/%s/providers/%s/locations/%s/operations/%s?api-version=%s",
-		h.base(q.r), q.sub, Provider, location, opID, q.apiVersion)
+	v := url.Values{}
+	for k, vs := range extra {
+		v[k] = vs
+	}
+	v.Set("api-version", q.apiVersion)
+	return fmt.Sprintf("%s/subscriptions/%s/providers/%s/locations/%s/operations/%s?%s",
+		h.base(q.r), q.sub, Provider, location, url.PathEscape(opID), v.Encode())
 }
 
 // retryAfter sets the polling hint headers.

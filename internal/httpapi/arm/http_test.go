@@ -3,6 +3,7 @@ package arm_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestPageRequests(t *testing.T) {
 		t.Errorf("instance view %v", ivd)
 	}
 	// Keywords in any case, as ARM matches them.
-	lower := "/subscriptions/" + e.sub + "/resourcegroups/" + rg + "/providers/MICROSOFT.COMPUTE/RESTOREPOINTCOLLECTIONS/rpc1?api-version=" + api + "&$expand=restorepoints"
+	lower := "/SUBSCRIPTIONS/" + e.sub + "/resourcegroups/" + rg + "/providers/MICROSOFT.COMPUTE/RESTOREPOINTCOLLECTIONS/rpc1?api-version=" + api + "&$expand=restorepoints"
 	r = e.do("GET", lower, nil)
 	mustDecode(t, r, &c)
 	if r.status != http.StatusOK || len(c.Properties.RestorePoints) != 1 {
@@ -178,7 +179,8 @@ func TestPageRequests(t *testing.T) {
 	if r.status != http.StatusAccepted {
 		t.Fatalf("beginGetAccess: %s", r)
 	}
-	st = e.pollOperation(r.header.Get("Azure-AsyncOperation"))
+	grantAsync := r.header.Get("Azure-AsyncOperation")
+	st = e.pollOperation(grantAsync)
 	if st.Status != arm.StatusSucceeded || st.Properties == nil {
 		t.Fatalf("beginGetAccess status %+v", st)
 	}
@@ -187,6 +189,19 @@ func TestPageRequests(t *testing.T) {
 	mustDecode(t, r, &acc)
 	if r.status != http.StatusOK || acc.AccessSAS == "" {
 		t.Fatalf("beginGetAccess result: %s", r)
+	}
+	// The grant's signature is in the query of the operation's URL, never
+	// in its path (which the server logs).
+	su, err := url.Parse(acc.AccessSAS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, err := url.Parse(grantAsync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig := su.Query().Get("sig"); sig == "" || strings.Contains(au.Path, sig) || au.Query().Get("sig") != sig {
+		t.Errorf("the signature is not (only) in the operation URL's query: %s", grantAsync)
 	}
 	sas := e.do("GET", acc.AccessSAS, nil)
 	if sas.status != http.StatusOK || string(sas.body) != string(osImg.data) {

@@ -145,7 +145,7 @@ func TestCanonicalPath(t *testing.T) {
 			"/subscriptions/s/resourceGroups/Disks/providers/Microsoft.Compute/virtualMachines/Disks"},
 		{"/subscriptions/s/providers/MICROSOFT.COMPUTE/LOCATIONS/westus/OPERATIONS/abc",
 			"/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/abc"},
-		{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/c/restorePoints/p/diskrestorepoints/d/BEGINGETACCESS",
+		{"/Subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/c/restorePoints/p/diskrestorepoints/d/BEGINGETACCESS",
 			"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/c/restorePoints/p/diskRestorePoints/d/beginGetAccess"},
 	}
 	for _, tt := range tests {

@@ -31,7 +31,6 @@ type syncOp struct {
 	Kind     string `json:"k"`
 	Resource string `json:"r"` // the disk restore point's ARM id
 	Disk     string `json:"d,omitempty"`
-	Token    string `json:"t,omitempty"`
 	Expires  int64  `json:"e,omitempty"` // unix seconds
 	Start    int64  `json:"s"`           // unix milliseconds
 }
@@ -113,7 +112,11 @@ func (h *handlers) getSyncOperation(q *request, id string, monitor bool) (any, e
 	start := time.UnixMilli(o.Start)
 	var out any
 	if o.Kind == syncGrant {
-		out = AccessURI{AccessSAS: h.sasURL(q.r, o.Disk, o.Token, time.Unix(o.Expires, 0))}
+		token := q.query.Get("sig")
+		if token == "" {
+			return nil, Errorf(http.StatusNotFound, CodeNotFound, "The operation '%s' was not found: its URL lacks the grant's signature.", id)
+		}
+		out = AccessURI{AccessSAS: h.sasURL(q.r, o.Disk, token, time.Unix(o.Expires, 0))}
 	}
 	if monitor {
 		if out == nil {

@@ -140,7 +140,7 @@ func (h *handlers) putRestorePoint(ctx context.Context, q *request) (any, error)
 		return nil, err
 	}
 	body := h.pointView(vid, v, rp, false)
-	return h.accepted(q, http.StatusCreated, v.Region, op.ID, body), nil
+	return h.accepted(q, http.StatusCreated, v.Region, op.ID, body, nil), nil
 }
 
 // vmDisk returns the name of the disk of vm that a disk id names, or "".
@@ -191,7 +191,7 @@ func (h *handlers) deleteRestorePoint(ctx context.Context, q *request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return h.accepted(q, http.StatusAccepted, v.Region, op.ID, nil), nil
+	return h.accepted(q, http.StatusAccepted, v.Region, op.ID, nil, nil), nil
 }
 
 // listRestorePoints lists a collection's restore points. Azure lists
