@@ -296,7 +296,7 @@ func (q *request) checkScope() error {
 		return Errorf(http.StatusBadRequest, "InvalidSubscriptionId",
 			"The provided subscription identifier '%s' is malformed or invalid.", q.sub)
 	}
-	if q.sub != q.caller.ProjectID {
+	if !strings.EqualFold(q.sub, q.caller.ProjectID) {
 		scope := "/subscriptions/" + q.sub
 		if q.rg != "" {
 			scope += "/resourceGroups/" + q.rg
@@ -305,6 +305,7 @@ func (q *request) checkScope() error {
 			"The client with token '%s' does not have authorization to perform action '%s/%s' over scope '%s' or the scope is invalid.",
 			q.caller.TokenID, Provider, q.action, scope)
 	}
+	q.sub = q.caller.ProjectID // subscription ids compare ignoring case
 	if strings.Contains(q.r.Pattern, "{rg}") {
 		if err := ValidateResourceGroup(q.rg); err != nil {
 			return Errorf(http.StatusBadRequest, "InvalidResourceGroupName", "%v", err)

@@ -210,12 +210,13 @@ func linkedID(q *request, path, kind, value string) (ID, error) {
 	if err != nil {
 		return ID{}, invalidID(path, value, err)
 	}
-	if id.Subscription != q.sub {
+	if !strings.EqualFold(id.Subscription, q.sub) {
 		e := Errorf(http.StatusForbidden, CodeLinkedAuthorization,
 			"The client has permission to perform action '%s/%s' on scope '/subscriptions/%s', however it does not have permission to use the linked resource '%s' of property '%s'.",
 			Provider, q.action, q.sub, value, path)
 		e.Target = path
 		return ID{}, e
 	}
+	id.Subscription = q.sub
 	return id, nil
 }

@@ -137,7 +137,7 @@ func TestPageRequests(t *testing.T) {
 		t.Errorf("instance view %v", ivd)
 	}
 	// Keywords in any case, as ARM matches them.
-	lower := "/SUBSCRIPTIONS/" + e.sub + "/resourcegroups/" + rg + "/providers/MICROSOFT.COMPUTE/RESTOREPOINTCOLLECTIONS/rpc1?api-version=" + api + "&$expand=restorepoints"
+	lower := "/SUBSCRIPTIONS/" + strings.ToUpper(e.sub) + "/resourcegroups/" + rg + "/providers/MICROSOFT.COMPUTE/RESTOREPOINTCOLLECTIONS/rpc1?api-version=" + api + "&$expand=restorepoints"
 	r = e.do("GET", lower, nil)
 	mustDecode(t, r, &c)
 	if r.status != http.StatusOK || len(c.Properties.RestorePoints) != 1 {

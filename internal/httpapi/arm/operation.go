@@ -102,7 +102,7 @@ func (h *handlers) getSyncOperation(q *request, id string, monitor bool) (any, e
 	o, err := decodeSyncOp(id)
 	if err == nil {
 		var rid ID
-		if rid, err = ParseIDOf(KindDiskRestorePoint, o.Resource); err == nil && rid.Subscription != q.sub {
+		if rid, err = ParseIDOf(KindDiskRestorePoint, o.Resource); err == nil && !strings.EqualFold(rid.Subscription, q.sub) {
 			err = errors.New("another subscription's operation")
 		}
 	}
