@@ -217,12 +217,16 @@ var keywords = func() map[string]string {
 
 // canonicalPath writes the fixed segments of an ARM path (the keywords
 // and type segments at even positions, and the provider namespace after
-// "providers") in canonical case. Names are left alone.
+// "providers") in canonical case, and drops a trailing slash. Names are
+// left alone.
 func canonicalPath(p string) string {
 	if !strings.HasPrefix(p, "/") {
 		return p
 	}
 	segs := strings.Split(p[1:], "/")
+	if len(segs) > 3 && segs[len(segs)-1] == "" {
+		segs = segs[:len(segs)-1] // a trailing slash, which ARM ignores
+	}
 	for i, s := range segs {
 		switch {
 		case i > 0 && segs[i-1] == kwProviders && strings.EqualFold(s, Provider):

@@ -143,6 +143,9 @@ func TestCanonicalPath(t *testing.T) {
 		// Names that look like keywords stay as they are.
 		{"/subscriptions/s/resourceGroups/Disks/providers/Microsoft.Compute/virtualMachines/Disks",
 			"/subscriptions/s/resourceGroups/Disks/providers/Microsoft.Compute/virtualMachines/Disks"},
+		{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/",
+			"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections"},
+		{"/subscriptions/", "/subscriptions/"},
 		{"/subscriptions/s/providers/MICROSOFT.COMPUTE/LOCATIONS/westus/OPERATIONS/abc",
 			"/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/abc"},
 		{"/Subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/c/restorePoints/p/diskrestorepoints/d/BEGINGETACCESS",
