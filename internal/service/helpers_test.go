@@ -162,6 +162,18 @@ func registerTestVM(t *testing.T, s *Service, c Caller, dir, name, region string
 	if err != nil || !created {
 		t.Fatalf("register VM: %v (created %v)", err, created)
 	}
+	// A profile without a storageProfile gets one naming the OS disk.
+	var prof struct {
+		HardwareProfile struct{ VMSize string }
+		StorageProfile  struct {
+			OSDisk    struct{ Name string }
+			DataDisks []struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal(vm.Profile, &prof); err != nil || prof.HardwareProfile.VMSize == "" ||
+		prof.StorageProfile.OSDisk.Name != name+"-os" || len(prof.StorageProfile.DataDisks) != len(sizes)-1 {
+		t.Fatalf("VM profile %s (%v): want the given hardwareProfile and a storageProfile with OS disk %s-os", vm.Profile, err, name)
+	}
 	tv.vm = vm
 	return tv
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/cairn-vm/cairn/internal/cairn"
@@ -90,6 +91,7 @@ func (s *Service) registerVM(ctx context.Context, c Caller, spec VMSpec) (*catal
 	if osDisks > 1 {
 		return nil, false, invalid("VM %s: %d OS disks, at most one", spec.Name, osDisks)
 	}
+	profile := withStorageProfile(spec.Profile, disks)
 	r := &catalog.Resource{
 		ID:            id,
 		ProjectID:     c.ProjectID,
@@ -97,7 +99,7 @@ func (s *Service) registerVM(ctx context.Context, c Caller, spec VMSpec) (*catal
 		Name:          spec.Name,
 		Kind:          catalog.KindVM,
 		Region:        spec.Region,
-		Profile:       spec.Profile,
+		Profile:       profile,
 		Disks:         disks,
 		Tags:          spec.Tags,
 		Attrs:         spec.Attrs,
@@ -198,4 +200,53 @@ func (s *Service) deleteResource(ctx context.Context, c Caller, kind, id string)
 		}
 		return tx.DeleteResource(ctx, r.ID)
 	})
+}
+
+// withStorageProfile adds to a VM's profile, when it has none (a VM
+// registered by the CLI or the native API), a storageProfile in the shape
+// the dialects report, ARM's: the OS disk and the data disks with their
+// luns and images, so that restore points of it say which disk is which.
+func withStorageProfile(profile json.RawMessage, disks []catalog.ResourceDisk) json.RawMessage {
+	fields := map[string]json.RawMessage{}
+	if len(profile) > 0 {
+		if err := json.Unmarshal(profile, &fields); err != nil {
+			return profile // not an object: kept as given
+		}
+	}
+	if _, ok := fields["storageProfile"]; ok {
+		return profile
+	}
+	type vhd struct {
+		URI string `json:"uri"`
+	}
+	type disk struct {
+		Name       string `json:"name"`
+		Lun        *int   `json:"lun,omitempty"`
+		DiskSizeGB int64  `json:"diskSizeGB"`
+		Vhd        vhd    `json:"vhd"`
+	}
+	var sp struct {
+		OSDisk    *disk  `json:"osDisk,omitempty"`
+		DataDisks []disk `json:"dataDisks,omitempty"`
+	}
+	for _, d := range disks {
+		dd := disk{Name: d.Name, DiskSizeGB: (d.Size + 1<<30 - 1) >> 30, Vhd: vhd{URI: "file://" + d.URI}}
+		if d.OS {
+			sp.OSDisk = &dd
+			continue
+		}
+		lun := d.Lun
+		dd.Lun = &lun
+		sp.DataDisks = append(sp.DataDisks, dd)
+	}
+	b, err := json.Marshal(sp)
+	if err != nil {
+		return profile
+	}
+	fields["storageProfile"] = b
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return profile
+	}
+	return out
 }
