@@ -224,6 +224,8 @@ type Tx interface {
 	// inside Update together with the changes the job made (a restore
 	// point becoming PointSucceeded, say), both commit or neither.
 	FinishOperation(ctx context.Context, id, owner string, out Outcome) error
+
+	RecordTx
 }
 
 // Catalog is the metadata store. It is safe for concurrent use.
@@ -259,4 +261,31 @@ type Catalog interface {
 
 	// Close releases the catalog's resources. No call may follow it.
 	Close() error
+}
+
+// RecordFilter selects records of one kind. Kind is required; the other
+// fields, when not empty, must match.
+type RecordFilter struct {
+	Kind      string
+	ProjectID string
+	ParentID  string
+	Key       string
+}
+
+// RecordTx is the part of Tx that keeps Records. Its methods follow the Tx
+// rules: GetRecord of a missing record is cairn.NotExist; PutRecord
+// creates or replaces (by Kind and ID), fails with cairn.Invalid for a
+// missing Kind or ProjectID or a change of project, with cairn.NotExist
+// for a missing project, and with cairn.Exist when another record of the
+// Kind has the same non-empty Key; ListRecords lists by creation time,
+// then id.
+type RecordTx interface {
+	// GetRecord returns the record of a kind by id.
+	GetRecord(ctx context.Context, kind, id string) (*Record, error)
+	// PutRecord creates or replaces a record.
+	PutRecord(ctx context.Context, r *Record) error
+	// ListRecords lists records of one kind.
+	ListRecords(ctx context.Context, f RecordFilter, page Page) ([]*Record, string, error)
+	// DeleteRecord deletes a record.
+	DeleteRecord(ctx context.Context, kind, id string) error
 }

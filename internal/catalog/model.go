@@ -287,3 +287,25 @@ type Outcome struct {
 	Error  *OpError        // required for OpFailed; optional for OpCanceled
 	Result json.RawMessage // the job's output, if any
 }
+
+// Record is a small document a layer above the catalog keeps beside the
+// native model: a CBR checkpoint, a policy, an AK/SK credential, a VM's
+// binding to a vault, the per-region id of a project. Records of one Kind
+// form a collection; the catalog stores their Data as given and knows
+// nothing of it, so a new kind of record needs no schema change.
+//
+// Every record belongs to a project and goes when its project is deleted.
+// ParentID links it to what it hangs off (a vault, a policy), for lists;
+// Key, when set, is a second key unique within the Kind, so that the
+// catalog refuses a second record with the same Key (one binding per VM,
+// one regional id per project and region).
+type Record struct {
+	Kind      string          // the collection, e.g. "cbr.policy"; required
+	ID        string          // unique within Kind; assigned by the catalog when empty
+	ProjectID string          // owning project; required
+	ParentID  string          // what the record hangs off, if anything
+	Key       string          // a second key, unique within Kind when not empty
+	Data      json.RawMessage // the document
+	Created   time.Time       // set by the catalog when zero
+	Updated   time.Time       // set by the catalog on every Put
+}

@@ -382,3 +382,16 @@ func trimJSON(m json.RawMessage) json.RawMessage {
 // NormJSON returns m as implementations store it: nil for an empty value
 // or JSON null, else m unchanged.
 func NormJSON(m json.RawMessage) json.RawMessage { return trimJSON(m) }
+
+// Validate checks r's fields before it is stored. Errors are of kind
+// cairn.Invalid.
+func (r *Record) Validate() error {
+	return firstErr(
+		checkName("record kind", r.Kind),
+		checkOptional("record id", r.ID),
+		checkName("record project", r.ProjectID),
+		checkOptional("record parent", r.ParentID),
+		checkOptional("record key", r.Key),
+		checkJSON("record data", r.Data),
+	)
+}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Cancel", testCancel},
 		{"DeleteOperation", testDeleteOperation},
 		{"ListOperations", testListOperations},
+		{"Records", testRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
