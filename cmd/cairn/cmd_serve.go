@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-vm/cairn/internal/cairn"
 	"github.com/cairn-vm/cairn/internal/httpapi"
 	"github.com/cairn-vm/cairn/internal/httpapi/arm"
+	"github.com/cairn-vm/cairn/internal/httpapi/cbr"
 	"github.com/cairn-vm/cairn/internal/httpapi/metrics"
 	"github.com/cairn-vm/cairn/internal/httpapi/native"
 	"github.com/cairn-vm/cairn/internal/service"
@@ -186,7 +187,7 @@ func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
 
 // serveDialects are the APIs cairn serve speaks.
 func serveDialects() []httpapi.Dialect {
-	return []httpapi.Dialect{native.Dialect{}, arm.New(arm.Options{})}
+	return []httpapi.Dialect{native.Dialect{}, arm.New(arm.Options{}), cbr.New(cbr.Options{})}
 }
 
 // serveBanner is the JSON banner of serve --json: one document on

@@ -75,6 +75,15 @@ func WithCredential(fn CredentialFunc) APIOption {
 	return func(a *API) { a.credential = fn }
 }
 
+// WithAuthenticator makes the API check the credentials it extracts with
+// auth instead of the server's Authenticator: for a dialect that accepts
+// credentials of its own besides tokens (signed requests, say), whose
+// middleware has put what it verified in the request's context, which
+// auth is given.
+func WithAuthenticator(auth Authenticator) APIOption {
+	return func(a *API) { a.auth = auth }
+}
+
 // Handler returns an http.Handler that authenticates the request and
 // calls h. A request without a credential, or with one that
 // authenticates no caller, gets 401 through the dialect's ErrorWriter and

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/cairn-vm/cairn/internal/catalog"
+	"github.com/cairn-vm/cairn/internal/cbrpolicy"
 	"github.com/cairn-vm/cairn/internal/clock"
 	"github.com/cairn-vm/cairn/internal/jobs"
+	"github.com/cairn-vm/cairn/internal/storage"
 	"github.com/cairn-vm/cairn/internal/vault"
 )
 
@@ -44,6 +46,9 @@ const (
 	OpRestoreDisk = "restore-disk" // write a disk image from a disk restore point; TargetID: the new volume
 	OpDeletePoint = "delete-point" // delete a restore point; TargetID: the restore point
 	OpDeleteVault = "delete-vault" // delete a vault and its restore points; TargetID: the vault
+	// OpRestorePoint writes a restore point's disks over its VM's images
+	// or into new images; TargetID: the restore point.
+	OpRestorePoint = "restore-point"
 )
 
 // Stable codes of catalog.OpError, for programs: the runner maps an
@@ -96,6 +101,12 @@ type Config struct {
 
 	// Copy tunes cross-region copies.
 	Copy CopyConfig
+	// Schedule tunes the scheduler of policies.
+	Schedule ScheduleConfig
+	// WrapStorage, when set, wraps the storage backend of each region's
+	// vault as it is opened (a latency or fault injector in tests and
+	// benchmarks).
+	WrapStorage func(region string, b storage.Backend) storage.Backend
 	// Jobs tunes the runner that Start starts.
 	Jobs JobsConfig
 	// BackupRate caps the bytes per second a backup reads from a VM's
@@ -113,9 +124,24 @@ type Config struct {
 
 // CopyConfig tunes cross-region copies.
 type CopyConfig struct {
-	Workers    int   // chunks moved at once per copy; 0 = replicate.DefaultWorkers
-	Rate       int64 // bytes per second stored in destinations, all copies together; 0 = no limit
-	SkipVerify bool  // do not read the destination back before commit (the default verifies)
+	Workers int // chunks moved at once per copy; 0 = replicate.DefaultWorkers
+	// AcceleratedWorkers is Workers for an accelerated copy (CBR's
+	// enable_acceleration): more parallel streams; 0 = 4 × Workers (4 ×
+	// replicate.DefaultWorkers when Workers is 0).
+	AcceleratedWorkers int
+	Rate               int64 // bytes per second stored in destinations, all copies together; 0 = no limit
+	SkipVerify         bool  // do not read the destination back before commit (the default verifies)
+}
+
+// ScheduleConfig tunes the scheduler that runs policies. It reads the time
+// from Config.Clock, so a fake clock drives it in tests.
+type ScheduleConfig struct {
+	// Poll is the longest the scheduler sleeps before it reads the clock
+	// again; 0 = schedule.DefaultPoll. Tests with a fake clock set a
+	// short one.
+	Poll time.Duration
+	// Off turns scheduling off: policies are kept but never fire.
+	Off bool
 }
 
 // JobsConfig tunes the operation runner.
@@ -220,6 +246,9 @@ type VaultSpec struct {
 	SourceVaultID string
 	Tags          map[string]string
 	Attrs         json.RawMessage
+	// Resources are VMs to bind to a new vault (see BindResources), in
+	// the same transaction; a vault that exists already is cairn.Exist.
+	Resources []BindSpec
 }
 
 // VaultFilter selects vaults in lists. Empty fields select all.
@@ -249,6 +278,9 @@ type RestorePointSpec struct {
 	// the source point must be in the vault it copies.
 	SourcePointID string
 	Attrs         json.RawMessage
+	// CopyWorkers is how many chunks a copy moves at once; 0 = the
+	// service's CopyConfig.Workers. Ignored for a backup.
+	CopyWorkers int
 }
 
 // RestorePoint is a restore point with its disks, as Get and List return
@@ -659,4 +691,502 @@ func DiskID(projectID, resourceGroup, name string) string {
 
 func armID(projectID, resourceGroup, typ, name string) string {
 	return "/subscriptions/" + projectID + "/resourceGroups/" + resourceGroup + "/providers/Microsoft.Compute/" + typ + "/" + name
+}
+
+// --- AK/SK credentials
+
+// AccessKey is an AK/SK credential of a project, for clients that sign
+// requests (Huawei Cloud's SDKs, through the CBR dialect). Its ID is the
+// access key id (AK); the secret key (SK) is kept sealed with a key of the
+// data directory and shown once, by CreateAccessKey. One credential
+// serves every regional project of its project.
+type AccessKey struct {
+	ID        string // the AK
+	ProjectID string
+	Name      string // unique within the project
+	Created   time.Time
+}
+
+// AccessKeySpec describes a credential to create.
+type AccessKeySpec struct {
+	ProjectID string // "" = the caller's
+	Name      string // unique within the project; the rules of a token name
+}
+
+// CreateAccessKey creates an AK/SK credential and returns it with its
+// secret key, which cannot be had again. Admin only (cairn.Permission); a
+// name taken in the project is cairn.Exist.
+func (s *Service) CreateAccessKey(ctx context.Context, c Caller, spec AccessKeySpec) (*AccessKey, string, error) {
+	return s.createAccessKey(ctx, c, spec)
+}
+
+// ListAccessKeys lists the credentials of a project ("" = the caller's;
+// another project's need an admin), never their secrets.
+func (s *Service) ListAccessKeys(ctx context.Context, c Caller, projectID string) ([]*AccessKey, error) {
+	return s.listAccessKeys(ctx, c, projectID)
+}
+
+// DeleteAccessKey deletes a credential of the caller's project (any, for
+// an admin): its signatures stop verifying at once.
+func (s *Service) DeleteAccessKey(ctx context.Context, c Caller, ak string) error {
+	return s.deleteAccessKey(ctx, c, ak)
+}
+
+// LookupAccessKey returns the secret key of an access key and the Caller
+// it acts as (its project, not an admin), for a verifier of signed
+// requests. An unknown AK is cairn.NotExist. It takes no Caller: the
+// signature it serves to check is the credential.
+func (s *Service) LookupAccessKey(ctx context.Context, ak string) (secretKey string, caller Caller, err error) {
+	return s.lookupAccessKey(ctx, ak)
+}
+
+// --- regional projects
+
+// RegionalProject is a project in one region: what Huawei Cloud calls a
+// project (its project_id names one tenant in one region). The service's
+// Project is the tenant; each (project, region) gets a RegionalProject
+// with a stable id of 32 lower-case hex digits, made on first use.
+type RegionalProject struct {
+	ID        string // 32 lower-case hex digits
+	ProjectID string // the tenant
+	Region    string
+}
+
+// RegionalProjects returns the regional projects of a project ("" = the
+// caller's; another's needs an admin), one per region the server serves,
+// by region name, making those that do not exist yet.
+func (s *Service) RegionalProjects(ctx context.Context, c Caller, projectID string) ([]*RegionalProject, error) {
+	return s.regionalProjects(ctx, c, projectID)
+}
+
+// RegionalProject returns the caller's regional project in a region,
+// making it on first use. A region the server does not serve is
+// cairn.NotExist.
+func (s *Service) RegionalProject(ctx context.Context, c Caller, region string) (*RegionalProject, error) {
+	return s.regionalProject(ctx, c, region)
+}
+
+// ResolveRegionalProject returns the regional project of an id, for a
+// dialect that finds the tenant and region from a URL. An id that names
+// none is cairn.NotExist. It takes no Caller: the caller's right to the
+// project is the dialect's check.
+func (s *Service) ResolveRegionalProject(ctx context.Context, id string) (*RegionalProject, error) {
+	return s.resolveRegional(ctx, id)
+}
+
+// --- resources bound to vaults
+
+// BindSpec names a VM to bind to a vault.
+type BindSpec struct {
+	ResourceID string
+	// ExcludeDisks are disks of the VM its backups leave out (CBR's
+	// extra_info.exclude_volumes).
+	ExcludeDisks []string
+}
+
+// VaultResource is a VM bound to a vault: the vault protects it, and
+// takes restore points of it besides its SourceResourceID's. A VM is
+// bound to one vault at most.
+type VaultResource struct {
+	VaultID      string
+	ResourceID   string
+	ExcludeDisks []string
+	Created      time.Time
+}
+
+// BindResources binds VMs to a vault, all or none. Errors: a VM that does
+// not exist (cairn.NotExist); one in another region (ErrRegionMismatch),
+// named twice or bound to this vault already (ErrDuplicateResource), a
+// disk to exclude it lacks, or all of its disks excluded (cairn.Invalid);
+// one bound to another vault (ErrResourceInOtherVault, cairn.Exist); more
+// than MaxVaultResources in all, or a copy-target vault (cairn.Invalid).
+func (s *Service) BindResources(ctx context.Context, c Caller, vaultID string, specs []BindSpec) ([]*VaultResource, error) {
+	return s.bindResources(ctx, c, vaultID, specs)
+}
+
+// UnbindResources unbinds VMs from a vault, all or none: a VM that is not
+// bound to it is cairn.NotExist. Their restore points stay.
+func (s *Service) UnbindResources(ctx context.Context, c Caller, vaultID string, resourceIDs []string) error {
+	return s.unbindResources(ctx, c, vaultID, resourceIDs)
+}
+
+// ListVaultResources lists the VMs bound to a vault, in the order bound.
+func (s *Service) ListVaultResources(ctx context.Context, c Caller, vaultID string) ([]*VaultResource, error) {
+	return s.listVaultResources(ctx, c, vaultID)
+}
+
+// --- checkpoints
+
+// Checkpoint states, CBR's: protecting while any of its restore points
+// is being made, then available, or error if any failed; deleted once
+// every restore point of it is gone.
+const (
+	CheckpointProtecting = "protecting"
+	CheckpointAvailable  = "available"
+	CheckpointError      = "error"
+	CheckpointDeleted    = "deleted"
+)
+
+// Codes of SkippedResource: why a checkpoint left a resource out.
+const (
+	SkipBusy     = "ResourceBusy"     // another operation (a backup, a restore) runs on it
+	SkipNotBound = "ResourceNotBound" // it is not bound to the vault
+	SkipNotFound = "ResourceNotFound" // it is bound but no longer exists
+)
+
+// CheckpointResource names a VM a checkpoint is to back up.
+type CheckpointResource struct {
+	ResourceID string
+	// ExcludeDisks, with OverrideExclude, replace the disks the binding
+	// leaves out; without it the binding's are used.
+	ExcludeDisks    []string
+	OverrideExclude bool
+}
+
+// CheckpointSpec describes a checkpoint to make: one restore point of
+// each VM, made at once, in a vault.
+type CheckpointSpec struct {
+	VaultID     string
+	Name        string // the dialect's (CBR: 1 to 64 characters); kept as given
+	Description string
+	AutoTrigger bool   // made by a policy's schedule
+	Incremental bool   // as asked; every backup stores only new chunks
+	PolicyID    string // the policy that made it, if one
+	// ConsistencyMode: "" or a name vault.ParseConsistencyMode accepts.
+	ConsistencyMode string
+	// Resources to back up; nil = every VM bound to the vault (or its
+	// source VM when none is bound).
+	Resources []CheckpointResource
+}
+
+// SkippedResource is a resource a checkpoint left out, and why.
+type SkippedResource struct {
+	ResourceID string `json:"resourceId"`
+	Name       string `json:"name,omitempty"`
+	Code       string `json:"code"` // SkipBusy, SkipNotBound, SkipNotFound
+	Reason     string `json:"reason"`
+}
+
+// Checkpoint is a group of restore points, one per VM, made at once in a
+// vault: a CBR checkpoint. Each of its restore points is an ordinary one
+// (an ARM restorePoint) of its VM, named "cp-<checkpoint id>-<n>".
+type Checkpoint struct {
+	ID          string
+	ProjectID   string
+	VaultID     string
+	Name        string
+	Description string
+	AutoTrigger bool
+	Incremental bool
+	PolicyID    string
+	Created     time.Time
+	State       string          // CheckpointProtecting, ...
+	Points      []*RestorePoint // those not deleted
+	Skipped     []SkippedResource
+	// SourceCheckpointID is, for a checkpoint of replicas (made by
+	// ReplicateVault in the destination vault), the one they copy.
+	SourceCheckpointID string
+}
+
+// CreateCheckpoint queues a backup of each resource of spec and records
+// them as one checkpoint. A resource that is not bound to the vault, or
+// that another operation holds, is skipped (Checkpoint.Skipped); when
+// every one is skipped nothing is made and the error is ErrResourceBusy
+// (cairn.Conflict) if all were busy, else ErrNothingToBackUp
+// (cairn.Invalid). A resource named twice is ErrDuplicateResource; bad
+// fields and excluded disks are cairn.Invalid, as for CreateRestorePoint.
+func (s *Service) CreateCheckpoint(ctx context.Context, c Caller, spec CheckpointSpec) (*Checkpoint, error) {
+	return s.createCheckpoint(ctx, c, spec)
+}
+
+// GetCheckpoint returns a checkpoint with its restore points and state.
+func (s *Service) GetCheckpoint(ctx context.Context, c Caller, id string) (*Checkpoint, error) {
+	return s.getCheckpoint(ctx, c, id)
+}
+
+// ListCheckpoints lists the checkpoints of a vault ("" = all the
+// caller's), oldest first.
+func (s *Service) ListCheckpoints(ctx context.Context, c Caller, vaultID string, page catalog.Page) ([]*Checkpoint, string, error) {
+	return s.listCheckpoints(ctx, c, vaultID, page)
+}
+
+// --- restoring a restore point
+
+// RestoreSpec describes a restore of a restore point's disks: in place,
+// over the images of the VM it was made of (ResourceID), or into new
+// images in a directory (Dir). Exactly one of the two.
+type RestoreSpec struct {
+	PointID string
+	// ResourceID must be the restore point's VM (else
+	// ErrRestoreOtherServer): each disk's image is replaced by the
+	// backup's, atomically (written beside it, then renamed over it).
+	ResourceID string
+	// Dir, an absolute path, receives <disk>.raw per disk; none may exist.
+	Dir string
+	// Disks maps disk names of the restore point to the VM's disks they
+	// go to (in place; "" = the disk of the same name); nil = every disk.
+	// For a Dir, only the keys count.
+	Disks map[string]string
+}
+
+// RestorePoint queues the operation (OpRestorePoint) that restores a
+// restore point and returns it. The point must be restorable
+// (ErrNotRestorable, cairn.Conflict); in place, the VM must be idle
+// (ErrResourceBusy, cairn.Conflict) and each target image a regular file
+// at least the backup's size (ErrTargetTooSmall; cairn.Unsupported for a
+// block device); for a Dir, no image may exist (cairn.Exist).
+func (s *Service) RestorePoint(ctx context.Context, c Caller, spec RestoreSpec) (*catalog.Operation, error) {
+	return s.restorePoint(ctx, c, spec)
+}
+
+// --- replication between regional projects
+
+// ReplicationAgreement is a destination's consent to receive replicas: the
+// owner of DestinationRegionalProjectID accepts replication from
+// SourceRegionalProjectID (which may be its own project in another region,
+// or another tenant's).
+type ReplicationAgreement struct {
+	ID                           string
+	ProjectID                    string // the destination's owner, who recorded it
+	SourceRegionalProjectID      string
+	DestinationRegionalProjectID string
+	Created                      time.Time
+}
+
+// AllowReplication records that the caller's regional project destID
+// accepts replicas from the regional project srcID, and returns the
+// agreement (the existing one, if there is one). destID must be the
+// caller's (cairn.NotExist otherwise); srcID must exist and be in another
+// region (ErrRegionMismatch).
+func (s *Service) AllowReplication(ctx context.Context, c Caller, destID, srcID string) (*ReplicationAgreement, error) {
+	return s.allowReplication(ctx, c, destID, srcID)
+}
+
+// ListReplicationAgreements lists the agreements the caller recorded, for
+// one of its regional projects ("" = all).
+func (s *Service) ListReplicationAgreements(ctx context.Context, c Caller, destID string) ([]*ReplicationAgreement, error) {
+	return s.listAgreements(ctx, c, destID)
+}
+
+// DeleteReplicationAgreement withdraws an agreement: replications queued
+// before go on, new ones are refused.
+func (s *Service) DeleteReplicationAgreement(ctx context.Context, c Caller, id string) error {
+	return s.deleteAgreement(ctx, c, id)
+}
+
+// ReplicateSpec describes a replication of a vault's restore points to a
+// vault of a regional project in another region.
+type ReplicateSpec struct {
+	SourceVaultID                string
+	DestinationRegionalProjectID string
+	DestinationVaultID           string
+	// PointIDs are the restore points to replicate; nil = every complete
+	// restore point of the vault (not a replica itself) that has no copy
+	// in the destination region yet.
+	PointIDs    []string
+	AutoTrigger bool   // made by a policy's schedule
+	PolicyID    string // the policy, if one
+	// Accelerate copies with CopyConfig.AcceleratedWorkers parallel
+	// streams instead of Workers.
+	Accelerate bool
+}
+
+// ReplicationRecord is one restore point's replication: its copy in the
+// destination vault and the copy operation, which the caller owns.
+type ReplicationRecord struct {
+	SourcePointID string
+	PointID       string // the replica
+	OperationID   string
+}
+
+// Replication is what ReplicateVault queued.
+type Replication struct {
+	SourceVaultID                string
+	SourceRegion                 string
+	DestinationVaultID           string
+	DestinationRegion            string
+	DestinationProjectID         string // the destination's tenant
+	DestinationRegionalProjectID string
+	Records                      []ReplicationRecord
+}
+
+// ReplicateVault queues a copy (an OpCopy operation of the caller) of each
+// restore point to replicate into the destination vault, which may belong
+// to another project, and records the replicas of each checkpoint as a
+// checkpoint of the destination vault. The destination must have agreed
+// (ErrNoConsent, cairn.Permission); the destination vault must be in the
+// destination regional project (cairn.NotExist) and region, which is not
+// the source's (ErrRegionMismatch). When every point has been replicated to
+// that region, or is being, it is ErrAlreadyReplicated (cairn.Conflict);
+// when there is none, ErrNothingToReplicate (cairn.Invalid).
+func (s *Service) ReplicateVault(ctx context.Context, c Caller, spec ReplicateSpec) (*Replication, error) {
+	return s.replicateVault(ctx, c, spec)
+}
+
+// Replica is a copy of a restore point in another region.
+type Replica struct {
+	Point     *RestorePoint // with its copy operation
+	VaultID   string
+	ProjectID string
+	Region    string
+}
+
+// PointReplicas lists the copies of one of the caller's restore points
+// that the caller may see: in its own vaults, or made by its operations.
+func (s *Service) PointReplicas(ctx context.Context, c Caller, pointID string) ([]*Replica, error) {
+	return s.pointReplicas(ctx, c, pointID)
+}
+
+// --- policies
+
+// Policy operation types.
+const (
+	PolicyBackup      = "backup"      // makes checkpoints of its vaults' resources
+	PolicyReplication = "replication" // replicates its vaults' restore points
+)
+
+// PolicySpec describes a policy: a trigger (CBR's RRULE patterns, run on
+// UTC wall-clock time by the service's scheduler) and what it does when it
+// fires, with CBR's retention rules for what it made.
+type PolicySpec struct {
+	Name          string // 1 to 255 characters (dialects may be stricter)
+	Enabled       bool
+	OperationType string   // PolicyBackup or PolicyReplication
+	Patterns      []string // see schedule.ParseTrigger
+	StartTime     time.Time
+	Retention     cbrpolicy.Retention
+	// A replication policy's destination: a region and a regional
+	// project there; Accelerate as in ReplicateSpec.
+	DestinationRegion            string
+	DestinationRegionalProjectID string
+	Accelerate                   bool
+}
+
+// PolicyUpdate changes the fields of a policy that are not nil.
+type PolicyUpdate struct {
+	Name                         *string
+	Enabled                      *bool
+	Patterns                     []string
+	StartTime                    *time.Time
+	Retention                    *cbrpolicy.Retention
+	DestinationRegion            *string
+	DestinationRegionalProjectID *string
+	Accelerate                   *bool
+}
+
+// PolicyVault is a vault a policy is associated with (and, for a
+// replication policy, the vault its replicas go to).
+type PolicyVault struct {
+	VaultID            string
+	DestinationVaultID string
+}
+
+// Policy is a policy as Get and List return it.
+type Policy struct {
+	ID                           string
+	ProjectID                    string
+	Name                         string
+	Enabled                      bool
+	OperationType                string
+	Patterns                     []string
+	StartTime                    time.Time
+	Retention                    cbrpolicy.Retention
+	DestinationRegion            string
+	DestinationRegionalProjectID string
+	Accelerate                   bool
+	Created                      time.Time
+	LastFired                    time.Time // the last firing handled; zero if none
+	Vaults                       []PolicyVault
+}
+
+// PolicyFilter selects policies. Empty fields select all.
+type PolicyFilter struct {
+	OperationType string
+	VaultID       string
+}
+
+// CreatePolicy creates a policy and schedules it. Its fields are checked
+// first (cairn.Invalid): the name, the type, the patterns (see
+// schedule.ParseTrigger), the retention (cbrpolicy.Retention.Validate), a
+// replication policy's destination region and project (which must be in
+// that region: ErrRegionMismatch).
+//
+// When it fires, a backup policy makes a checkpoint of each of its vaults
+// (AutoTrigger, named "autobk_<time>") and a replication policy replicates
+// each of its vaults (AutoTrigger); once those are done the retention
+// rules delete the automatic restore points they forget, per resource.
+func (s *Service) CreatePolicy(ctx context.Context, c Caller, spec PolicySpec) (*Policy, error) {
+	return s.createPolicy(ctx, c, spec)
+}
+
+// GetPolicy returns a policy with its vaults.
+func (s *Service) GetPolicy(ctx context.Context, c Caller, id string) (*Policy, error) {
+	return s.getPolicy(ctx, c, id)
+}
+
+// ListPolicies lists the caller's policies, oldest first.
+func (s *Service) ListPolicies(ctx context.Context, c Caller, f PolicyFilter) ([]*Policy, error) {
+	return s.listPolicies(ctx, c, f)
+}
+
+// UpdatePolicy changes a policy, checked as CreatePolicy checks, and
+// reschedules it (a changed trigger starts afresh from now).
+func (s *Service) UpdatePolicy(ctx context.Context, c Caller, id string, u PolicyUpdate) (*Policy, error) {
+	return s.updatePolicy(ctx, c, id, u)
+}
+
+// DeletePolicy deletes a policy and its associations; what it made stays.
+func (s *Service) DeletePolicy(ctx context.Context, c Caller, id string) error {
+	return s.deletePolicy(ctx, c, id)
+}
+
+// AssociatePolicy associates a policy with a vault, replacing the vault's
+// policy of the same type if it has one. A replication policy needs the
+// destination vault, in its destination project and region
+// (cairn.NotExist), and that project's agreement (ErrNoConsent).
+func (s *Service) AssociatePolicy(ctx context.Context, c Caller, vaultID, policyID, destinationVaultID string) (*PolicyVault, error) {
+	return s.associatePolicy(ctx, c, vaultID, policyID, destinationVaultID)
+}
+
+// DissociatePolicy ends a policy's association with a vault
+// (cairn.NotExist when there is none).
+func (s *Service) DissociatePolicy(ctx context.Context, c Caller, vaultID, policyID string) error {
+	return s.dissociatePolicy(ctx, c, vaultID, policyID)
+}
+
+// OperationInfo is an operation with what it works on, as far as those
+// records are still there: for dialects that report operations with their
+// vault, region and restore points (CBR's operation logs).
+type OperationInfo struct {
+	Operation *catalog.Operation
+	// Region is where it runs: the vault's region; a copy's source region.
+	Region    string
+	VaultID   string
+	VaultName string
+	// PointID is the restore point made (backup), copied (copy),
+	// restored or deleted.
+	PointID      string
+	PointName    string
+	CheckpointID string
+	ResourceID   string // the VM
+	ResourceName string
+	AutoTrigger  bool   // made by a policy's schedule
+	Incremental  bool   // as the checkpoint asked
+	PolicyID     string // the policy that made it
+	// A copy's destination.
+	DestinationPointID           string
+	DestinationPointName         string
+	DestinationCheckpointID      string
+	DestinationVaultID           string
+	DestinationRegion            string
+	DestinationProjectID         string
+	DestinationRegionalProjectID string
+	// RestoreTargetID is a restore's target: the VM, directory or volume.
+	RestoreTargetID string
+}
+
+// DescribeOperation returns one of the caller's operations with what it
+// works on.
+func (s *Service) DescribeOperation(ctx context.Context, c Caller, id string) (*OperationInfo, error) {
+	return s.describeOperation(ctx, c, id)
 }

@@ -25,6 +25,7 @@ func (s *Service) registerJobs() {
 	s.runner.Register(OpDeletePoint, jobs.Kind{Run: s.runDeletePoint, Finish: s.finishDeletePoint})
 	s.runner.Register(OpDeleteVault, jobs.Kind{Run: s.runDeleteVault, Finish: s.finishDeleteVault})
 	s.runner.Register(OpRestoreDisk, jobs.Kind{Run: s.runRestoreDisk, Finish: s.finishRestoreDisk})
+	s.runner.Register(OpRestorePoint, jobs.Kind{Run: s.runRestorePoint})
 }
 
 // finishers returns the Finish of a kind, for operations canceled while
@@ -354,8 +355,12 @@ func (s *Service) runCopy(ctx context.Context, op *catalog.Operation, prog jobs.
 	if err != nil {
 		return nil, err
 	}
+	workers := s.cfg.Copy.Workers
+	if par.Workers > 0 {
+		workers = par.Workers
+	}
 	opts := replicate.Options{
-		Workers:    s.cfg.Copy.Workers,
+		Workers:    workers,
 		Progress:   prog,
 		SkipVerify: s.cfg.Copy.SkipVerify,
 		PointID:    par.VaultPointID,
@@ -550,6 +555,9 @@ func (s *Service) finishDeleteVault(ctx context.Context, tx catalog.Tx, op *cata
 		if err := ignoreNotExist(tx.DeleteRestorePoint(ctx, p.ID)); err != nil {
 			return err
 		}
+	}
+	if err := deleteVaultRecords(ctx, tx, par.VaultID); err != nil {
+		return err
 	}
 	return ignoreNotExist(tx.DeleteVault(ctx, par.VaultID))
 }

@@ -36,11 +36,19 @@ type copyParams struct {
 	// VaultPointID is the id of the destination storage point, chosen when
 	// the copy is queued, so that every attempt makes the same point.
 	VaultPointID string `json:"vaultPointId"`
+	// Workers is how many chunks the copy moves at once; 0 = the
+	// service's CopyConfig.Workers.
+	Workers int `json:"workers,omitempty"`
 }
 
 // deletePointParams are the Params of a delete-point operation.
 type deletePointParams struct {
 	PointID string `json:"pointId"`
+	// What the point was, for views of the operation once it is gone.
+	VaultID    string `json:"vaultId,omitempty"`
+	Region     string `json:"region,omitempty"`
+	Name       string `json:"name,omitempty"`
+	ResourceID string `json:"resourceId,omitempty"`
 }
 
 func getPointTx(ctx context.Context, tx catalog.Tx, c Caller, id string) (*catalog.RestorePoint, error) {
@@ -128,7 +136,12 @@ func (s *Service) queueBackup(ctx context.Context, tx catalog.Tx, c Caller, v *c
 	case resID == "":
 		resID = v.SourceResourceID
 	case v.SourceResourceID != "" && resID != v.SourceResourceID:
-		return nil, nil, invalid("vault %s holds restore points of VM %s, not %s", v.Name, v.SourceResourceID, resID)
+		// Another VM may go in only if it is bound to the vault.
+		if b, err := bindingOfResource(ctx, tx, resID); err != nil {
+			return nil, nil, err
+		} else if b == nil || b.ParentID != v.ID {
+			return nil, nil, invalid("vault %s holds restore points of VM %s, not %s", v.Name, v.SourceResourceID, resID)
+		}
 	}
 	if resID == "" {
 		return nil, nil, invalid("vault %s has no source VM: say which VM to make a restore point of", v.Name)
@@ -234,7 +247,7 @@ func (s *Service) queueCopy(ctx context.Context, tx catalog.Tx, c Caller, v *cat
 			return nil, nil, err
 		}
 	}
-	params, _ := json.Marshal(copyParams{PointID: p.ID, SourcePointID: src.ID, VaultPointID: vault.NewPointID()})
+	params, _ := json.Marshal(copyParams{PointID: p.ID, SourcePointID: src.ID, VaultPointID: vault.NewPointID(), Workers: spec.CopyWorkers})
 	op := &catalog.Operation{ProjectID: c.ProjectID, Kind: OpCopy, TargetID: p.ID, ResourceID: p.ID, Params: params}
 	if err := tx.CreateOperation(ctx, op); err != nil {
 		return nil, nil, err
@@ -410,7 +423,11 @@ func (s *Service) deleteRestorePoint(ctx context.Context, c Caller, id string) (
 				return err
 			}
 		}
-		params, _ := json.Marshal(deletePointParams{PointID: p.ID})
+		dp := deletePointParams{PointID: p.ID, VaultID: p.VaultID, Name: p.Name, ResourceID: p.ResourceID}
+		if v, err := tx.GetVault(ctx, p.VaultID); err == nil {
+			dp.Region = v.Region
+		}
+		params, _ := json.Marshal(dp)
 		op = &catalog.Operation{ProjectID: c.ProjectID, Kind: OpDeletePoint, TargetID: p.ID, ResourceID: p.ID, Params: params}
 		return tx.CreateOperation(ctx, op)
 	})

@@ -14,6 +14,7 @@
 //	tls/                       the server's certificate and key
 //	admin-token                the first admin token's secret, mode 0600
 //	access-key                 the HMAC key of disk access grants, mode 0600
+//	credential-key             the key that seals AK/SK secret keys, mode 0600
 //	runner-id                  the operation runner's lease owner id
 //
 // # Regions and vaults
@@ -28,6 +29,7 @@ package service
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -47,6 +49,8 @@ import (
 	"github.com/cairn-vm/cairn/internal/clock"
 	"github.com/cairn-vm/cairn/internal/jobs"
 	"github.com/cairn-vm/cairn/internal/ratelimit"
+	"github.com/cairn-vm/cairn/internal/schedule"
+	"github.com/cairn-vm/cairn/internal/storage"
 	"github.com/cairn-vm/cairn/internal/storage/local"
 	"github.com/cairn-vm/cairn/internal/vault"
 )
@@ -65,6 +69,14 @@ type Service struct {
 	backupLimit  *ratelimit.Limiter // nil: no limit
 	copyLimit    *ratelimit.Limiter
 	restoreLimit *ratelimit.Limiter
+
+	schedMu   sync.Mutex
+	sched     *schedule.Scheduler // nil until Start, or when scheduling is off
+	stopSched context.CancelFunc
+	bg        sync.WaitGroup // the scheduler and the retention it starts
+
+	credMu   sync.Mutex
+	credAEAD cipher.AEAD // seals AK/SK secret keys; nil until first used
 
 	closeOnce sync.Once
 	closeErr  error
@@ -191,19 +203,23 @@ func (s *Service) openRegion(ctx context.Context, name string) (*region, error) 
 	if err != nil {
 		return nil, cairn.E(cairn.IO, fmt.Errorf("region %s: %w", name, err))
 	}
+	var sb storage.Backend = be
+	if s.cfg.WrapStorage != nil {
+		sb = s.cfg.WrapStorage(name, be)
+	}
 	var v *vault.Vault
-	_, err = vault.ReadConfig(ctx, be)
+	_, err = vault.ReadConfig(ctx, sb)
 	switch {
 	case cairn.IsKind(err, cairn.NotExist):
-		v, err = vault.Init(ctx, be, pass, vault.Options{ChunkSize: s.cfg.ChunkSize, KDF: s.cfg.KDF, Clock: s.clock})
+		v, err = vault.Init(ctx, sb, pass, vault.Options{ChunkSize: s.cfg.ChunkSize, KDF: s.cfg.KDF, Clock: s.clock})
 		if err == nil {
 			s.log.Info("created the region's vault", "region", name, "dir", be.Location())
 		}
 	case err == nil:
-		v, err = vault.Open(ctx, be, pass, vault.Options{Clock: s.clock})
+		v, err = vault.Open(ctx, sb, pass, vault.Options{Clock: s.clock})
 	}
 	if err != nil {
-		be.Close()
+		sb.Close()
 		return nil, fmt.Errorf("region %s: vault: %w", name, err)
 	}
 	r := &region{name: name, dir: dir, vault: v}
@@ -263,10 +279,22 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 }
 
 // Start starts the runner that executes queued operations, and resumes
-// those that a previous run of the service left unfinished. It returns
-// at once; Close stops the runner.
+// those that a previous run of the service left unfinished, and the
+// scheduler that runs the policies (unless Config.Schedule.Off). It
+// returns at once; Close stops both.
 func (s *Service) Start(ctx context.Context) error {
-	return s.runner.Start(ctx)
+	if err := s.runner.Start(ctx); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.schedMu.Lock()
+	s.stopSched = cancel
+	s.schedMu.Unlock()
+	if err := s.startScheduler(sctx); err != nil {
+		cancel()
+		return fmt.Errorf("service: policy scheduler: %w", err)
+	}
+	return nil
 }
 
 // Close stops the runner — running operations are interrupted but not
@@ -274,6 +302,12 @@ func (s *Service) Start(ctx context.Context) error {
 // and the catalog. Calls after the first do nothing.
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
+		s.schedMu.Lock()
+		if s.stopSched != nil {
+			s.stopSched()
+		}
+		s.schedMu.Unlock()
+		s.bg.Wait()
 		if s.runner != nil {
 			s.runner.Stop()
 		}

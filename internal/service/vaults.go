@@ -95,6 +95,9 @@ func (s *Service) putVault(ctx context.Context, c Caller, spec VaultSpec) (*cata
 			return err
 		}
 		if old != nil {
+			if len(spec.Resources) > 0 {
+				return cairn.E(cairn.Exist, fmt.Errorf("vault %s exists already: bind resources to it with BindResources", old.Name))
+			}
 			return updateVault(ctx, tx, old, spec, &out)
 		}
 		v := &catalog.Vault{
@@ -144,6 +147,11 @@ func (s *Service) putVault(ctx context.Context, c Caller, spec VaultSpec) (*cata
 		}
 		if err := tx.PutVault(ctx, v); err != nil {
 			return err
+		}
+		if len(spec.Resources) > 0 {
+			if _, err := s.bindTx(ctx, tx, c, v, spec.Resources); err != nil {
+				return err
+			}
 		}
 		out, created = v, true
 		return nil
@@ -204,6 +212,9 @@ func (s *Service) updateVaultTags(ctx context.Context, c Caller, id string, tags
 // deleteVaultParams are the Params of a delete-vault operation.
 type deleteVaultParams struct {
 	VaultID string `json:"vaultId"`
+	// What the vault was, for views of the operation once it is gone.
+	Region string `json:"region,omitempty"`
+	Name   string `json:"name,omitempty"`
 }
 
 func (s *Service) deleteVault(ctx context.Context, c Caller, id string) (*catalog.Operation, error) {
@@ -234,6 +245,12 @@ func (s *Service) deleteVault(ctx context.Context, c Caller, id string) (*catalo
 			if why := busy[p.ID]; why != "" {
 				return cairn.E(cairn.Conflict, fmt.Errorf("vault %s: restore point %s %s", v.Name, p.Name, why))
 			}
+			// A replica that another project's operation is making.
+			if op, err := activeOn(ctx, tx, catalog.OperationFilter{ResourceID: p.ID}); err != nil {
+				return err
+			} else if op != nil {
+				return cairn.E(cairn.Conflict, fmt.Errorf("vault %s: restore point %s is being made (operation %s)", v.Name, p.Name, op.ID))
+			}
 		}
 		for _, p := range points {
 			if p.State != catalog.PointDeleting {
@@ -243,7 +260,7 @@ func (s *Service) deleteVault(ctx context.Context, c Caller, id string) (*catalo
 				}
 			}
 		}
-		params, _ := json.Marshal(deleteVaultParams{VaultID: v.ID})
+		params, _ := json.Marshal(deleteVaultParams{VaultID: v.ID, Region: v.Region, Name: v.Name})
 		op = &catalog.Operation{ProjectID: c.ProjectID, Kind: OpDeleteVault, TargetID: v.ID, ResourceID: v.ID, Params: params}
 		return tx.CreateOperation(ctx, op)
 	})
@@ -281,6 +298,8 @@ func busyPoints(ctx context.Context, tx catalog.Tx, projectID string) (map[strin
 			}
 		case OpDeletePoint:
 			busy[op.TargetID] = "is being deleted (operation " + op.ID + ")"
+		case OpRestorePoint:
+			busy[op.TargetID] = "is being restored (operation " + op.ID + ")"
 		}
 	}
 	return busy, nil
