@@ -5,9 +5,15 @@
 // missing, builds cairn, generates (and caches) a reproducible ext4 image,
 // and prints one markdown table, which it also writes to bench/results.md.
 //
+// Two more sections measure cairn's service on the same image: the
+// cross-region copy of a first restore point and of a ~1 % different
+// second one ("copy"), and the latency of status polls from many clients
+// to cairn serve while a copy runs ("poll"). They run in
+// cairnbench-internal, which this program builds.
+//
 // Run it from the repository (make bench does):
 //
-//	go run ./bench/cmd/cairnbench [-size 4GiB] [-image disk.raw] [-runs 3] [-only cairn,restic,borg]
+//	go run ./bench/cmd/cairnbench [-size 4GiB] [-image disk.raw] [-runs 3] [-only cairn,restic,borg,copy,poll]
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +59,15 @@ type config struct {
 	keep        bool
 	osRoot      string
 	genOnly     bool
+	pollClients int
+	pollFor     time.Duration
+	pollRegions int
 }
+
+// parts are what -only selects: the compared tools, then the service
+// sections. (A "cbr" section, replicating a vault of several checkpoints
+// with and without enable_acceleration, is to come with the CBR dialect.)
+var parts = []string{"cairn", "restic", "borg", "copy", "poll"}
 
 func main() {
 	os.Exit(realMain())
@@ -70,7 +85,7 @@ func realMain() int {
 	flag.StringVar(&c.image, "image", "", "benchmark this raw disk image instead of generating one")
 	flag.Uint64Var(&c.seed, "seed", 1, "seed of the generated image and of the change")
 	flag.IntVar(&c.runs, "runs", 3, "repeat each timed step this many times (fresh repositories each time) and report medians")
-	flag.StringVar(&onlyFlag, "only", "cairn,restic,borg", "comma-separated tools to run")
+	flag.StringVar(&onlyFlag, "only", strings.Join(parts, ","), "comma-separated parts to run: tools (cairn, restic, borg) and sections (copy: cross-region copy; poll: status polling under load)")
 	flag.StringVar(&c.work, "work", filepath.Join(root, "bench", "work"), "work directory: image cache, repositories, restores, logs")
 	flag.StringVar(&c.results, "results", filepath.Join(root, "bench", "results.md"), "write the report here too (\"\" for none)")
 	flag.StringVar(&c.cairnBin, "cairn", filepath.Join(root, "bin", "cairn"), "cairn binary (built from ./cmd/cairn unless -skip-build)")
@@ -81,6 +96,9 @@ func realMain() int {
 	flag.BoolVar(&c.keep, "keep", false, "keep the repositories of the last run")
 	flag.StringVar(&c.osRoot, "os-root", "/usr", "tree whose files fill the image's OS part")
 	flag.BoolVar(&c.genOnly, "gen-only", false, "only make the base and changed images (and install what that needs), then stop")
+	flag.IntVar(&c.pollClients, "poll-clients", 200, "poll section: concurrent clients")
+	flag.DurationVar(&c.pollFor, "poll-duration", 10*time.Second, "poll section: how long each poll runs")
+	flag.IntVar(&c.pollRegions, "poll-regions", 6, "poll section: further regions to copy into when a copy ends before the poll does")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "cairnbench: unexpected arguments %q\n", flag.Args())
@@ -92,8 +110,8 @@ func realMain() int {
 	}
 	for _, t := range strings.Split(onlyFlag, ",") {
 		if t = strings.TrimSpace(t); t != "" {
-			if t != "cairn" && t != "restic" && t != "borg" {
-				fmt.Fprintf(os.Stderr, "cairnbench: -only: unknown tool %q (want cairn, restic, borg)\n", t)
+			if !slices.Contains(parts, t) {
+				fmt.Fprintf(os.Stderr, "cairnbench: -only: unknown part %q (want some of %s)\n", t, strings.Join(parts, ", "))
 				return 2
 			}
 			c.only = append(c.only, t)
@@ -101,6 +119,10 @@ func realMain() int {
 	}
 	if c.runs < 1 {
 		fmt.Fprintln(os.Stderr, "cairnbench: -runs must be at least 1")
+		return 2
+	}
+	if c.pollClients < 1 || c.pollClients > 1000 || c.pollFor <= 0 || c.pollFor > 10*time.Minute || c.pollRegions < 0 || c.pollRegions > 6 {
+		fmt.Fprintln(os.Stderr, "cairnbench: want -poll-clients from 1 to 1000, -poll-duration up to 10m, -poll-regions from 0 to 6")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -136,6 +158,9 @@ type bench struct {
 	env     *tools.Env
 	rep     *report.Report
 	badData bool // a restored image differed
+
+	cairnErr     error  // cairn did not build
+	cairnVersion string // cairn version's line
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -145,7 +170,7 @@ func (b *bench) logf(format string, args ...any) {
 
 func (b *bench) main(ctx context.Context) int {
 	c := b.cfg
-	for _, d := range []string{"logs", "run", "repos", "restore", "scratch", "images"} {
+	for _, d := range []string{"logs", "run", "repos", "restore", "scratch", "images", "bin"} {
 		if err := os.MkdirAll(filepath.Join(c.work, d), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, "cairnbench:", err)
 			return 1
@@ -177,6 +202,18 @@ func (b *bench) main(ctx context.Context) int {
 	}
 	b.env = &tools.Env{Runner: b.runner, RunDir: filepath.Join(c.work, "run"), Disk: "disk.raw", Scratch: filepath.Join(c.work, "scratch")}
 	b.rep = &report.Report{Title: "cairn benchmark: cairn vs restic vs borg", Logical: b.img.Size, Allocated: b.img.Allocated}
+	sectionsOn := b.selected("copy") || b.selected("poll")
+	if (b.selected("cairn") || sectionsOn) && !c.skipBuild {
+		if err := b.buildCairn(ctx); err != nil {
+			b.cairnErr = fmt.Errorf("build: %w", err)
+			b.logf("cairn does not build; its cells will show the error: %v", err)
+		}
+	}
+	if sectionsOn && b.cairnErr == nil {
+		if ct, _ := tools.New("cairn", b.env, c.cairnBin); ct.Check() == nil {
+			b.cairnVersion = ct.Version(ctx)
+		}
+	}
 	var active []tools.Tool
 	for _, name := range []string{"cairn", "restic", "borg"} {
 		rt := &report.Tool{Name: name}
@@ -186,12 +223,9 @@ func (b *bench) main(ctx context.Context) int {
 			continue
 		}
 		t, _ := tools.New(name, b.env, c.cairnBin)
-		if name == "cairn" && !c.skipBuild {
-			if err := b.buildCairn(ctx); err != nil {
-				rt.Err = "build: " + err.Error()
-				b.logf("cairn does not build; its cells will show the error: %v", err)
-				continue
-			}
+		if name == "cairn" && b.cairnErr != nil {
+			rt.Err = b.cairnErr.Error()
+			continue
 		}
 		if err := t.Check(); err != nil {
 			rt.Err = err.Error()
@@ -218,6 +252,7 @@ func (b *bench) main(ctx context.Context) int {
 			}
 		}
 	}
+	b.sections(ctx)
 	if ctx.Err() != nil {
 		b.logf("interrupted")
 	}
@@ -253,6 +288,10 @@ func (b *bench) main(ctx context.Context) int {
 			b.logf("%s had errors (see the table)", rt.Name)
 			return 1
 		}
+	}
+	if b.rep.Copy.Failed() || b.rep.Poll.Failed() {
+		b.logf("a service section had errors (see its table)")
+		return 1
 	}
 	if ctx.Err() != nil {
 		return 130
@@ -530,6 +569,10 @@ func (b *bench) facts(ctx context.Context) {
 		add("load average at start", strings.Join(strings.Fields(string(la))[:3], " "))
 	}
 	for _, rt := range r.Tools {
+		if rt.Skipped && rt.Name == "cairn" && b.cairnVersion != "" {
+			add(rt.Name, b.cairnVersion+b.revSuffix(ctx)+" (for the copy and polling sections only)")
+			continue
+		}
 		if rt.Skipped {
 			add(rt.Name, "not run (-only)")
 			continue
@@ -539,9 +582,7 @@ func (b *bench) facts(ctx context.Context) {
 			v = "error: " + rt.Err
 		}
 		if rt.Name == "cairn" && rt.Err == "" {
-			if rev := b.gitRev(ctx); rev != "" {
-				v += " (commit " + rev + ")"
-			}
+			v += b.revSuffix(ctx)
 		}
 		add(rt.Name, v)
 	}
@@ -562,13 +603,28 @@ func (b *bench) facts(ctx context.Context) {
 	}
 	add("change", fmt.Sprintf("%d extents of 64 KiB–1 MiB, 64 KiB-aligned, %s rewritten = %.2f %% of allocated bytes (bytes/extents per area: %s); the change map lists exactly these extents",
 		len(b.chg.Extents), bytesize.Format(b.chg.Bytes), 100*float64(b.chg.Bytes)/float64(img.Allocated), strings.Join(cls, ", ")))
-	add("runs", fmt.Sprintf("%d per tool, each on a fresh repository; medians reported", b.cfg.runs))
+	runs := fmt.Sprintf("%d per tool, each on a fresh repository; medians reported", b.cfg.runs)
+	if b.selected("copy") {
+		runs += fmt.Sprintf("; cross-region copy: %d, each into a fresh destination vault", b.cfg.runs)
+	}
+	if b.selected("poll") {
+		runs += "; status polling: once"
+	}
+	add("runs", runs)
 	r.Notes = []string{
 		"Page cache is not dropped (no permission assumed). Instead the image is read whole (SHA-256) right before each timed backup, so every tool starts with it in the page cache; `sync` runs before each timed step.",
 		"One file, `run/disk.raw`, holds the base image for the full backup and is then changed in place (same inode) for the incremental, so restic and borg see the same file changed.",
 		"Each tool runs with its default settings and encryption on: restic (`restic init`, `restic backup --host bench disk.raw`, `restic restore latest --target DIR`; a format-2 repository, compression auto = zstd; restic 0.14 has no sparse restore), borg (`borg init -e repokey-blake2`, `borg create repo::NAME disk.raw`, `borg extract --sparse`; lz4 by default), cairn (`cairn vault init`, `cairn backup --vm web --disk os=… [--changes os=map.json]`, `cairn restore … --to DIR/`). cairn's no-map incremental runs on a second fresh vault after its own full backup (those full backups are counted in the full-backup median too).",
 		"Every restore is of the incremental backup into a fresh directory and must equal the changed image (SHA-256), or the run fails. Vault size is `du` of the repository after the incremental. Peak RSS is GNU time's %M of each command (the largest process's peak resident set); the table shows the largest over the tool's timed commands.",
 	}
+}
+
+// revSuffix is " (commit REV)" for cairn's version line, or "".
+func (b *bench) revSuffix(ctx context.Context) string {
+	if rev := b.gitRev(ctx); rev != "" {
+		return " (commit " + rev + ")"
+	}
+	return ""
 }
 
 func (b *bench) gitRev(ctx context.Context) string {

@@ -49,10 +49,14 @@ type Fact struct{ Name, Value string }
 type Report struct {
 	Title     string
 	Facts     []Fact
-	Notes     []string
-	Tools     []*Tool // in the order the table shows them: cairn, restic, borg
-	Logical   int64   // image logical size in bytes
-	Allocated int64   // image allocated bytes
+	Notes     []string // about the comparison
+	Tools     []*Tool  // in the order the table shows them: cairn, restic, borg
+	Logical   int64    // image logical size in bytes
+	Allocated int64    // image allocated bytes
+	// Copy and Poll are the service sections, written after the
+	// comparison; nil or Skipped leaves a section out.
+	Copy *CopySection
+	Poll *PollSection
 }
 
 // Tool returns the tool called name, or nil.
@@ -216,17 +220,29 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "- **%s:** %s\n", f.Name, f.Value)
 	}
 	fmt.Fprintln(w)
-	r.writeTable(w)
-	fmt.Fprintln(w)
-	r.writeGoals(w)
-	if len(r.Notes) > 0 {
-		fmt.Fprintln(w, "\nNotes:")
-		for _, n := range r.Notes {
-			fmt.Fprintf(w, "- %s\n", n)
+	if r.hasTools() {
+		r.writeTable(w)
+		fmt.Fprintln(w)
+		r.writeGoals(w)
+		if len(r.Notes) > 0 {
+			fmt.Fprintln(w, "\nNotes:")
+			for _, n := range r.Notes {
+				fmt.Fprintf(w, "- %s\n", n)
+			}
 		}
+		fmt.Fprintln(w)
+		r.writeSamples(w)
+	} else {
+		fmt.Fprintln(w, "The comparison with restic and borg was not run (-only).")
 	}
-	fmt.Fprintln(w)
-	r.writeSamples(w)
+	if r.Copy != nil && !r.Copy.Skipped {
+		fmt.Fprintln(w)
+		r.Copy.write(w)
+	}
+	if r.Poll != nil && !r.Poll.Skipped {
+		fmt.Fprintln(w)
+		r.Poll.write(w)
+	}
 }
 
 func (r *Report) writeTable(w io.Writer) {
