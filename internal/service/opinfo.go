@@ -56,11 +56,17 @@ func (s *Service) describeOperation(ctx context.Context, c Caller, id string) (*
 	case OpBackup:
 		var par backupParams
 		json.Unmarshal(op.Params, &par)
-		info.ResourceID = par.ResourceID
+		info.PointID, info.ResourceID, info.VaultID, info.Region, info.CheckpointID = par.PointID, par.ResourceID, par.VaultID, par.Region, par.CheckpointID
+		if d, err := checkpointRecord(ctx, s.cat, par.CheckpointID); err == nil && d != nil {
+			info.AutoTrigger, info.PolicyID, info.Incremental = d.AutoTrigger, d.PolicyID, d.Incremental
+		}
+		setVault(vaultOf(par.VaultID))
 		setPoint(point(par.PointID))
 	case OpCopy:
 		var par copyParams
 		json.Unmarshal(op.Params, &par)
+		info.PointID, info.VaultID, info.Region = par.SourcePointID, par.SourceVaultID, par.SourceRegion
+		setVault(vaultOf(par.SourceVaultID))
 		setPoint(point(par.SourcePointID))
 		if dp := point(par.PointID); dp != nil {
 			info.DestinationPointID, info.DestinationPointName = dp.ID, dp.Name
@@ -77,11 +83,13 @@ func (s *Service) describeOperation(ctx context.Context, c Caller, id string) (*
 			}
 		}
 	case OpRestorePoint:
-		pid, vmID, dir := restorePointTargets(op)
-		setPoint(point(pid))
-		info.RestoreTargetID = vmID
-		if vmID == "" {
-			info.RestoreTargetID = dir
+		par := restorePointTargets(op)
+		info.PointID, info.VaultID, info.Region = par.PointID, par.VaultID, par.Region
+		setVault(vaultOf(par.VaultID))
+		setPoint(point(par.PointID))
+		info.RestoreTargetID = par.VMID
+		if par.VMID == "" {
+			info.RestoreTargetID = par.Dir
 		}
 	case OpRestoreDisk:
 		var par restoreDiskParams

@@ -27,6 +27,10 @@ const (
 type backupParams struct {
 	PointID    string `json:"pointId"`
 	ResourceID string `json:"resourceId"`
+	// Where the point goes, for views of the operation once it is gone.
+	VaultID      string `json:"vaultId,omitempty"`
+	Region       string `json:"region,omitempty"`
+	CheckpointID string `json:"checkpointId,omitempty"`
 }
 
 // copyParams are the Params of a copy operation.
@@ -39,6 +43,10 @@ type copyParams struct {
 	// Workers is how many chunks the copy moves at once; 0 = the
 	// service's CopyConfig.Workers.
 	Workers int `json:"workers,omitempty"`
+	// Where the source point is, for views of the operation once it is
+	// gone.
+	SourceVaultID string `json:"sourceVaultId,omitempty"`
+	SourceRegion  string `json:"sourceRegion,omitempty"`
 }
 
 // deletePointParams are the Params of a delete-point operation.
@@ -183,7 +191,7 @@ func (s *Service) queueBackup(ctx context.Context, tx catalog.Tx, c Caller, v *c
 	if err := tx.PutRestorePoint(ctx, p); err != nil {
 		return nil, nil, err
 	}
-	params, _ := json.Marshal(backupParams{PointID: p.ID, ResourceID: vm.ID})
+	params, _ := json.Marshal(backupParams{PointID: p.ID, ResourceID: vm.ID, VaultID: v.ID, Region: v.Region, CheckpointID: attrString(spec.Attrs, checkpointAttr)})
 	op := &catalog.Operation{ProjectID: c.ProjectID, Kind: OpBackup, TargetID: p.ID, ResourceID: vm.ID, Params: params}
 	if err := tx.CreateOperation(ctx, op); err != nil {
 		return nil, nil, err

@@ -195,12 +195,11 @@ func (s *Service) replicateVault(ctx context.Context, c Caller, spec ReplicateSp
 		if _, err := s.region(dst.Region, cairn.Invalid); err != nil {
 			return err
 		}
+		// A vault of the destination regional project: of its tenant, in
+		// its region.
 		dv, err := tx.GetVault(ctx, spec.DestinationVaultID)
-		if err != nil || dv.ProjectID != dst.ProjectID {
+		if err != nil || dv.ProjectID != dst.ProjectID || dv.Region != dst.Region {
 			return catalog.NotFound("vault", spec.DestinationVaultID)
-		}
-		if dv.Region != dst.Region {
-			return markErr(cairn.Invalid, ErrRegionMismatch, "destination vault %s is in region %s, not in the destination region %s", dv.Name, dv.Region, dst.Region)
 		}
 		out.DestinationVaultID = dv.ID
 		if dv.SourceResourceID != "" {
@@ -368,7 +367,11 @@ func (s *Service) queueReplica(ctx context.Context, tx catalog.Tx, c Caller, p *
 			return nil, nil, err
 		}
 	}
-	params, _ := json.Marshal(copyParams{PointID: rp.ID, SourcePointID: p.ID, VaultPointID: vault.NewPointID(), Workers: workers})
+	par := copyParams{PointID: rp.ID, SourcePointID: p.ID, VaultPointID: vault.NewPointID(), Workers: workers, SourceVaultID: p.VaultID}
+	if sv, err := tx.GetVault(ctx, p.VaultID); err == nil {
+		par.SourceRegion = sv.Region
+	}
+	params, _ := json.Marshal(par)
 	op := &catalog.Operation{ProjectID: c.ProjectID, Kind: OpCopy, TargetID: rp.ID, ResourceID: rp.ID, Params: params}
 	if err := tx.CreateOperation(ctx, op); err != nil {
 		return nil, nil, err

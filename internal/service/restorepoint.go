@@ -17,6 +17,8 @@ import (
 // restorePointParams are the Params of a restore-point operation.
 type restorePointParams struct {
 	PointID string          `json:"pointId"`
+	VaultID string          `json:"vaultId,omitempty"`
+	Region  string          `json:"region,omitempty"`
 	VMID    string          `json:"vmId,omitempty"` // in place: the VM whose images are written
 	Dir     string          `json:"dir,omitempty"`  // to new images: where they go
 	Targets []restoreTarget `json:"targets"`
@@ -80,7 +82,10 @@ func (s *Service) restorePoint(ctx context.Context, c Caller, spec RestoreSpec) 
 				chosen[from] = to
 			}
 		}
-		par := restorePointParams{PointID: p.ID}
+		par := restorePointParams{PointID: p.ID, VaultID: p.VaultID}
+		if v, err := tx.GetVault(ctx, p.VaultID); err == nil {
+			par.Region = v.Region
+		}
 		resourceID := ""
 		if spec.ResourceID != "" {
 			vm, err := s.getResource(ctx, tx, c, catalog.KindVM, spec.ResourceID)
@@ -224,10 +229,8 @@ func (s *Service) runRestorePoint(ctx context.Context, op *catalog.Operation, pr
 
 // restorePointTargets returns the images a restore-point operation
 // writes, for views.
-func restorePointTargets(op *catalog.Operation) (pointID, vmID, dir string) {
+func restorePointTargets(op *catalog.Operation) restorePointParams {
 	var par restorePointParams
-	if json.Unmarshal(op.Params, &par) != nil {
-		return "", "", ""
-	}
-	return par.PointID, par.VMID, par.Dir
+	json.Unmarshal(op.Params, &par)
+	return par
 }

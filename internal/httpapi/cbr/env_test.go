@@ -47,6 +47,7 @@ type envOptions struct {
 	Accelerated int
 	WrapStorage func(region string, b storage.Backend) storage.Backend
 	ChunkSize   int
+	BackupRate  int64 // bytes per second of backups; 0 = no limit
 }
 
 // env is a running cairn with the CBR and ARM dialects over TLS on
@@ -87,6 +88,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Copy:        service.CopyConfig{Workers: o.CopyWorkers, AcceleratedWorkers: o.Accelerated},
 		Schedule:    service.ScheduleConfig{Poll: o.SchedPoll},
 		WrapStorage: o.WrapStorage,
+		BackupRate:  o.BackupRate,
 		Jobs:        service.JobsConfig{Workers: 4, Lease: 5 * time.Second, Poll: 20 * time.Millisecond, ProgressEvery: 20 * time.Millisecond},
 	})
 	if err != nil {
@@ -347,3 +349,25 @@ func (e *env) waitOps(tn *tenant) {
 
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
+
+// jsonField returns a string field of a JSON body, by its path.
+func jsonField(t *testing.T, body []byte, path ...string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("body %s has no %v", body, path)
+		}
+		v = m[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }

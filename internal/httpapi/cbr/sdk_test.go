@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 	cbrsdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
 	"github.com/cairn-vm/cairn/internal/httpapi/cbr"
 )
