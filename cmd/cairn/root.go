@@ -89,6 +89,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newVersionCommand(g),
 		newServeCommand(g),
 		newTokenCommand(g),
+		newCredentialCommand(g),
 		newProjectCommand(g),
 		newVMCommand(g),
 		newCatalogCommand(g),

@@ -224,6 +224,37 @@ func (c *Client) DeleteToken(ctx context.Context, id string) error {
 	return err
 }
 
+// CreateAccessKey creates an AK/SK credential and returns its secret key,
+// this once.
+func (c *Client) CreateAccessKey(ctx context.Context, spec nativeapi.AccessKeySpec) (*nativeapi.AccessKeyCreated, error) {
+	var out nativeapi.AccessKeyCreated
+	if _, err := c.do(ctx, http.MethodPost, "/accessKeys", nil, spec, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListAccessKeys lists a project's credentials ("" = the caller's).
+func (c *Client) ListAccessKeys(ctx context.Context, projectID string) (*nativeapi.List[nativeapi.AccessKey], error) {
+	q := url.Values{}
+	setIf(q, "projectId", projectID)
+	return get[nativeapi.List[nativeapi.AccessKey]](ctx, c, "/accessKeys", q)
+}
+
+// DeleteAccessKey deletes a credential.
+func (c *Client) DeleteAccessKey(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/accessKeys/"+url.PathEscape(id), nil, nil, nil)
+	return err
+}
+
+// ListRegionalProjects lists a project's regional projects ("" = the
+// caller's).
+func (c *Client) ListRegionalProjects(ctx context.Context, projectID string) (*nativeapi.List[nativeapi.RegionalProject], error) {
+	q := url.Values{}
+	setIf(q, "projectId", projectID)
+	return get[nativeapi.List[nativeapi.RegionalProject]](ctx, c, "/regionalProjects", q)
+}
+
 // ListRegions lists the regions.
 func (c *Client) ListRegions(ctx context.Context) (*nativeapi.List[nativeapi.Region], error) {
 	return get[nativeapi.List[nativeapi.Region]](ctx, c, "/regions", nil)

@@ -1,5 +1,6 @@
-// Package native is cairn's own JSON API, under /cairn/v1/: tokens,
-// projects, regions, VMs, vaults, restore points and operations. It is
+// Package native is cairn's own JSON API, under /cairn/v1/: tokens, AK/SK
+// credentials, projects and their regional project ids, regions, VMs,
+// vaults, restore points and operations. It is
 // what the command line's client mode speaks, and it is described by
 // api/openapi.yaml, served at /cairn/v1/openapi.yaml.
 //
@@ -84,6 +85,10 @@ func routes(svc *service.Service) []route {
 		{"GET " + p + "/tokens", false, h.listTokens},
 		{"POST " + p + "/tokens", false, h.createToken},
 		{"DELETE " + p + "/tokens/{id}", false, h.deleteToken},
+		{"GET " + p + "/accessKeys", false, h.listAccessKeys},
+		{"POST " + p + "/accessKeys", false, h.createAccessKey},
+		{"DELETE " + p + "/accessKeys/{id}", false, h.deleteAccessKey},
+		{"GET " + p + "/regionalProjects", false, h.listRegionalProjects},
 		{"GET " + p + "/regions", false, h.listRegions},
 		{"GET " + p + "/vms", false, h.listVMs},
 		{"POST " + p + "/vms", false, h.registerVM},

@@ -137,6 +137,20 @@ func TestOpenAPIResponses(t *testing.T) {
 	_, err = c.ListTokens(ctx, p.ID, nativeapi.Page{})
 	must(err)
 	must(c.DeleteToken(ctx, tok.Token.ID))
+	ak, err := c.CreateAccessKey(ctx, nativeapi.AccessKeySpec{ProjectID: p.ID, Name: "sdk"})
+	must(err)
+	if len(ak.SecretKey) != 40 || len(ak.AccessKey.ID) != 20 || len(ak.RegionalProjects) != 2 {
+		t.Errorf("CreateAccessKey = %+v", ak)
+	}
+	_, err = c.CreateAccessKey(ctx, nativeapi.AccessKeySpec{ProjectID: p.ID, Name: "sdk"}) // taken: 409
+	if err == nil {
+		t.Error("a taken access key name was accepted")
+	}
+	_, err = c.ListAccessKeys(ctx, p.ID)
+	must(err)
+	_, err = c.ListRegionalProjects(ctx, p.ID)
+	must(err)
+	must(c.DeleteAccessKey(ctx, ak.AccessKey.ID))
 	img := makeImage(t, 2<<20)
 	vm, _, err := c.RegisterVM(ctx, nativeapi.VMSpec{ResourceGroup: "rg", Name: "web", Region: "eastus",
 		Disks: []nativeapi.DiskSpec{{Name: "os", Path: img, OS: true}}, Tags: map[string]string{"env": "test"}})

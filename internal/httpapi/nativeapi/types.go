@@ -70,6 +70,37 @@ type TokenCreated struct {
 	Secret string `json:"secret"`
 }
 
+// AccessKey is an AK/SK credential (for clients that sign requests, as
+// the Huawei Cloud SDKs do through the CBR dialect), without its secret.
+type AccessKey struct {
+	ID        string    `json:"id"` // the access key id (AK)
+	ProjectID string    `json:"projectId"`
+	Name      string    `json:"name"`
+	Created   time.Time `json:"created"`
+}
+
+// AccessKeySpec is the body of POST /accessKeys.
+type AccessKeySpec struct {
+	ProjectID string `json:"projectId,omitempty"`
+	Name      string `json:"name"`
+}
+
+// AccessKeyCreated is the answer to POST /accessKeys: the credential, its
+// secret key (shown this once) and the project's regional project ids,
+// which CBR clients put in their URLs.
+type AccessKeyCreated struct {
+	AccessKey        AccessKey         `json:"accessKey"`
+	SecretKey        string            `json:"secretKey"`
+	RegionalProjects []RegionalProject `json:"regionalProjects"`
+}
+
+// RegionalProject is a project in one region: a CBR project_id.
+type RegionalProject struct {
+	ID        string `json:"id"`
+	ProjectID string `json:"projectId"`
+	Region    string `json:"region"`
+}
+
 // Region is a site with its own vault storage.
 type Region struct {
 	Name    string    `json:"name"`
@@ -269,4 +300,8 @@ type API interface {
 	ListOperations(ctx context.Context, f OperationFilter, page Page) (*List[Operation], error)
 	GetOperation(ctx context.Context, id string) (*Operation, error)
 	CancelOperation(ctx context.Context, id string) (*Operation, error)
+	CreateAccessKey(ctx context.Context, spec AccessKeySpec) (*AccessKeyCreated, error)
+	ListAccessKeys(ctx context.Context, projectID string) (*List[AccessKey], error)
+	DeleteAccessKey(ctx context.Context, id string) error
+	ListRegionalProjects(ctx context.Context, projectID string) (*List[RegionalProject], error)
 }
