@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cairn-vm/cairn/internal/catalog"
 	"github.com/cairn-vm/cairn/internal/httpapi/cbr"
@@ -271,5 +270,5 @@ func TestReplicateBadInput(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"image_type":"replication"`) || !strings.Contains(string(r.body), `"status":"available"`) {
 		t.Errorf("the other tenant's backups = %s", r)
 	}
-	_ = time.Second
+
 }

@@ -2,12 +2,11 @@ package cbr
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/cairn-vm/cairn/internal/cairn"
 	"github.com/cairn-vm/cairn/internal/catalog"
 	"github.com/cairn-vm/cairn/internal/service"
 )
@@ -260,7 +259,8 @@ func (h *handlers) checkpointView(ctx context.Context, q *request, cp *service.C
 			for _, d := range p.ExcludedDisks {
 				vols = append(vols, volumeID(p.ResourceID, d))
 			}
-			r.ExtraInfo = fmt.Sprintf(`{"exclude_volumes":["%s"]}`, strings.Join(vols, `","`))
+			b, _ := json.Marshal(ResourceExtraInfo{ExcludeVolumes: &vols})
+			r.ExtraInfo = string(b)
 		}
 		out.Vault.Resources = append(out.Vault.Resources, r)
 	}
@@ -287,5 +287,3 @@ func pointProtectStatus(p *service.RestorePoint) string {
 	}
 	return "available"
 }
-
-var _ = cairn.Invalid

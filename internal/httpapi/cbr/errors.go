@@ -30,7 +30,6 @@ const (
 	CodeInvalidParameter = "BackupService.0006"
 
 	CodeNoResource          = "BackupService.0001" // No resource is available for backup.
-	CodeReplicaNotAllowed   = "BackupService.1002" // Replication is not allowed for the current type of backups.
 	CodeRegionNoReplication = "BackupService.1005" // The destination region does not support replication.
 	CodeAlreadyReplicated   = "BackupService.1009" // The backup is being replicated or has been replicated to the destination region.
 	CodeProjectNoReplicate  = "BackupService.1011" // The destination project does not support replication.

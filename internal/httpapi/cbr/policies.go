@@ -3,7 +3,6 @@ package cbr
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -304,5 +303,3 @@ func policyView(p *service.Policy) Policy {
 	}
 	return out
 }
-
-var _ = strconv.Itoa

@@ -1,7 +1,6 @@
 package cbr_test
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,7 +105,6 @@ func lastOpLog(t *testing.T, c *cbrsdk.CbrClient, typ string) model.OperationLog
 func TestSDKEndToEnd(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	tn := e.tenant
-	ctx := context.Background()
 	vm, osImg, dataImg := e.vm(tn, "web-1", east, 1)
 	osSHA, dataSHA := osImg.sha(), dataImg.sha()
 	eastC := e.tenantSDK(tn, east)
@@ -317,5 +315,5 @@ func TestSDKEndToEnd(t *testing.T) {
 	} else if wc := pollCheckpoint(t, westC, cid); wc.Status.Value() != "available" {
 		t.Errorf("replica checkpoint = %+v", wc)
 	}
-	_ = ctx
+
 }

@@ -3,7 +3,6 @@ package cbr
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -13,8 +12,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/cairn-vm/cairn/internal/cairn"
 )
 
 // decodeBody decodes a request's JSON body into v. Fields CBR defines that
@@ -230,6 +227,3 @@ func gb(n int64) int64 { return (n + 1<<30 - 1) >> 30 }
 
 // mb returns bytes in MB (MiB), rounded up.
 func mb(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
-
-var _ = cairn.Invalid
-var _ = fmt.Sprint
