@@ -1,6 +1,7 @@
 package cbr_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
+	"github.com/cairn-vm/cairn/internal/catalog"
 	"github.com/cairn-vm/cairn/internal/clock"
 	"github.com/cairn-vm/cairn/internal/httpapi/cbr"
+	"github.com/cairn-vm/cairn/internal/service"
 )
 
 // backups lists a vault's backups with the token.
@@ -24,15 +27,28 @@ func (e *env) backups(tn *tenant, region, vault string) []cbr.Backup {
 	return out.Backups
 }
 
-// settle advances the fake clock to t, lets the scheduler see it, and
-// waits for the operations that follow, retention's deletions included.
+// settle advances the fake clock to at and waits until the service is
+// quiet: no operation active over several looks spread over 300 ms (the
+// scheduler reacts within its poll, retention within 50 ms of the backup
+// it waits for).
 func (e *env) settle(clk *clock.Fake, tn *tenant, at time.Time) {
 	e.t.Helper()
 	clk.Set(at)
-	time.Sleep(150 * time.Millisecond) // several scheduler polls
-	e.waitOps(tn)
-	time.Sleep(100 * time.Millisecond) // retention starts after the backup's operation ends
-	e.waitOps(tn)
+	time.Sleep(100 * time.Millisecond)
+	for quiet := 0; quiet < 3; {
+		e.waitOps(tn)
+		time.Sleep(100 * time.Millisecond)
+		ops, _, err := e.svc.ListOperations(context.Background(), tn.caller, service.OperationFilter{
+			States: []catalog.OpState{catalog.OpQueued, catalog.OpRunning}}, catalog.Page{Size: 1})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(ops) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
 }
 
 // TestPolicies: a backup policy's trigger fires under the fake clock the
