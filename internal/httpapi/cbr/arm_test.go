@@ -87,7 +87,8 @@ func TestSameObjectsInARM(t *testing.T) {
 	if err := json.Unmarshal(r.body, &vl); err != nil || vl.Count != 1 {
 		t.Fatalf("CBR vaults in the west: %s", r)
 	}
-	if v := vl.Vaults[0]; v.ID != cbr.ResourceID(made.Properties.RestorePointCollectionID) || v.Name != "from-arm" || v.Billing.ProtectType != "backup" {
+	if v := vl.Vaults[0]; v.ID != cbr.ResourceID(made.Properties.RestorePointCollectionID) || v.Name != "from-arm" || v.Billing.ProtectType != "backup" ||
+		len(v.Resources) != 1 || v.Resources[0].ID != cbr.ResourceID(vm2.ID) {
 		t.Errorf("the ARM collection as a CBR vault: %+v", v)
 	}
 	if r := e.do(tn.token, "GET", "/v3/"+tn.regional[west]+"/vaults/"+vl.Vaults[0].ID, nil); r.status != http.StatusOK {

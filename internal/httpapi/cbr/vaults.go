@@ -704,6 +704,10 @@ func (h *handlers) vaultView(ctx context.Context, q *request, v *catalog.Vault) 
 	if err != nil {
 		return out, err
 	}
+	if len(bound) == 0 && v.SourceResourceID != "" {
+		// A collection made through ARM: its source VM is its resource.
+		bound = []*service.VaultResource{{VaultID: v.ID, ResourceID: v.SourceResourceID}}
+	}
 	points, err := h.vaultPoints(ctx, q, v.ID)
 	if err != nil {
 		return out, err
